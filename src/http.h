@@ -1,0 +1,102 @@
+/*
+ * http.h - HTTP/1.1 request parsing and response heads (RFC 9112).
+ *
+ * A pure, incremental parser in the manner of picohttpparser: no I/O, no
+ * allocation; the request's strings point into the caller's buffer. Feed it
+ * what has been read so far; it either needs more, rejects the request with
+ * the status to answer, or returns the length of the complete request head.
+ *
+ * Limits (documented in lfserver(8)):
+ *   request target       8192 bytes   -> 414 URI Too Long
+ *   request line         8192+64      -> 414 when the target is what is long,
+ *                                        else 400
+ *   whole request head  16384 bytes   -> 431 Request Header Fields Too Large
+ *   header count          100         -> 431
+ */
+#ifndef LF_HTTP_H
+#define LF_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_TARGET		8192
+#define HTTP_MAX_HEAD		16384
+#define HTTP_MAX_HEADERS	100
+#define HTTP_MAX_BODY_DISCARD	(1u << 20)	/* GET/HEAD body we read and drop; above: 413 */
+
+enum http_method {
+	HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_CONNECT,
+	HTTP_OPTIONS, HTTP_TRACE, HTTP_PATCH,
+	HTTP_METHOD_OTHER,	/* a syntactically valid token we do not know */
+};
+
+struct http_request {
+	enum http_method method;
+	const char	*method_str;	size_t method_len;
+	const char	*target;	size_t target_len;	/* raw request-target */
+	const char	*path;		size_t path_len;	/* raw, up to '?' */
+	const char	*query;		size_t query_len;	/* after '?', may be empty */
+	int		 minor;		/* HTTP/1.<minor>: 0 or 1 */
+	bool		 keep_alive;	/* resolved: 1.1 unless "close"; 1.0 only with "keep-alive" */
+	bool		 has_body;	/* Content-Length > 0 or Transfer-Encoding present */
+	bool		 chunked;	/* Transfer-Encoding present (we never trust a chunked body) */
+	uint64_t	 content_length;
+	const char	*host;		size_t host_len;	/* NULL if absent */
+};
+
+/*
+ * Parses one request head at BUF[0..LEN).
+ * Returns the number of bytes of the head (through the blank line) when it is
+ * complete, -2 when more bytes are needed, -1 when the request is invalid:
+ * then *STATUS is the status to answer (400, 405 is NOT decided here,
+ * 413, 414, 431, 501, 505) and the connection must be closed after answering.
+ * REQ is filled on success (and as far as parsed on -1, for logging).
+ * Semantics decided here: Content-Length and Transfer-Encoding both present,
+ * or a malformed/duplicate-differing Content-Length -> 400; HTTP/1.1 without
+ * Host -> 400; a version other than HTTP/1.0 or 1.1 -> 505 (a malformed one 400).
+ */
+int http_parse_request(const char *buf, size_t len, struct http_request *req, int *status);
+
+/*
+ * Percent-decodes the path IN[0..LEN) into OUT (NUL terminated) and removes
+ * dot segments and repeated slashes. Fails (returns -1) on a decoded NUL or
+ * control byte, a malformed escape, a '..' that would climb above '/', or a
+ * result that does not fit OUTCAP. Returns the output length.
+ */
+int http_normalize_path(const char *in, size_t len, char *out, size_t outcap);
+
+/*
+ * Finds NAME in a query string ("a=1&n=20"). Returns true and sets VAL/VLEN
+ * (raw, not decoded) when present.
+ */
+bool http_query_get(const char *q, size_t qlen, const char *name,
+    const char **val, size_t *vlen);
+/* Parses a decimal unsigned value of a query parameter: 0, or -1 if malformed or > MAX... */
+int http_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
+
+const char *http_reason(int status);		/* "Not Found"; "Unknown" if not in the table */
+const char *http_method_name(enum http_method m);
+
+/* The current IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), 29 chars + NUL,
+ * cached per thread and refreshed once a second. */
+const char *http_date_now(void);
+
+/*
+ * Writes a response head into BUF: status line, Date, Server, Content-Type (if
+ * non-NULL), Content-Length, Connection (close or keep-alive as needed for the
+ * request's version), EXTRA (raw "Name: value\r\n" lines, may be NULL), blank
+ * line. Returns its length, or -1 if CAP is too small.
+ */
+int http_format_head(char *buf, size_t cap, int status, int minor,
+    bool keep_alive, const char *content_type, size_t content_length,
+    const char *extra);
+
+/*
+ * A complete error response (head + small HTML body; no body when HEAD).
+ * 405 carries "Allow: GET, HEAD". Returns its length, or -1 if CAP too small.
+ */
+int http_format_error(char *buf, size_t cap, int status, int minor,
+    bool keep_alive, bool head);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * lfconfig.h - lfserver's settings: /etc/lfserver.ini read with inih.
+ *
+ * (Named lfconfig.h because config.h is autoconf's generated header.)
+ * A config is parsed into a fresh struct and only swapped in by the caller
+ * when it is valid, so a bad file never disturbs a running server.
+ * Every error message has the form "FILE:LINE: key 'KEY': problem" (or
+ * "FILE: problem" when no line applies), ready to print as is.
+ */
+#ifndef LF_CONFIG_H
+#define LF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum lf_mode {
+	LF_MODE_LOCKFREE,
+	LF_MODE_LOCKED,
+	LF_MODE_TPC,		/* thread-per-connection */
+	LF_MODE_SEQUENTIAL,
+};
+
+#define LF_WORKERS_MAX		1024
+#define LF_QUEUE_CAPACITY_MAX	(1u << 20)
+#define LF_MAX_CONNECTIONS_MAX	1000000
+#define LF_TIMEOUT_MAX_S	3600
+#define LF_STATS_INTERVAL_MAX_S	86400
+
+#define LF_DEFAULT_LISTEN		"127.0.0.1:7878"
+#define LF_DEFAULT_QUEUE_CAPACITY	8
+#define LF_DEFAULT_KEEPALIVE_S		5
+#define LF_DEFAULT_REQUEST_TIMEOUT_S	10
+#define LF_DEFAULT_MAX_CONNECTIONS	10000
+#define LF_DEFAULT_STATS_INTERVAL_S	10
+
+struct lf_config {
+	char		*path;			/* file read; NULL: built-in defaults */
+	enum lf_mode	 mode;			/* [server] mode, default lockfree */
+	unsigned	 workers;		/* [server] workers, 0 = online CPUs (default 0) */
+	unsigned	 queue_capacity;	/* [server] queue_capacity, >= 1, default 8 */
+	char		*listen;		/* [server] listen, "ADDR:PORT" or "[V6]:PORT" */
+	char		*docroot;		/* [server] docroot; NULL: built-in page */
+	char		*routes;		/* [server] routes (libconfig file); NULL: built-in table */
+	unsigned	 keepalive_timeout;	/* [server] seconds, 1..3600, default 5 */
+	unsigned	 request_timeout;	/* [server] seconds, 1..3600, default 10 */
+	unsigned	 max_connections;	/* [server] 1..1000000, default 10000 */
+	unsigned	 stats_interval;	/* [stats] interval, seconds, 0 = off, default 10 */
+};
+
+/* "lockfree", "locked", "thread-per-connection", "sequential" */
+const char *lf_mode_name(enum lf_mode m);
+/* Accepts the four names and the study's numbers "1", "2", "3". 0 or -EINVAL. */
+int lf_mode_parse(const char *s, enum lf_mode *out);
+
+/* Fills the built-in defaults (strings are strdup'ed). */
+void config_init(struct lf_config *c);
+/*
+ * Reads PATH over the values already in C. If OPTIONAL and the file does not
+ * exist, C is left with its defaults and 0 is returned. Otherwise a missing or
+ * unreadable file, an unknown section or key, a malformed or out-of-range
+ * value is an error: returns -errno / -EINVAL with the message in ERR.
+ */
+int config_load(struct lf_config *c, const char *path, bool optional,
+    char *err, size_t errlen);
+/*
+ * Sets one key with the same validation as the file; ORIGIN names where the
+ * value came from in error messages (e.g. "--workers"). 0 or -EINVAL.
+ */
+int config_set(struct lf_config *c, const char *section, const char *key,
+    const char *value, const char *origin, char *err, size_t errlen);
+/* Deep copy; 0 or -ENOMEM. */
+int config_copy(struct lf_config *dst, const struct lf_config *src);
+void config_free(struct lf_config *c);
+
+#endif

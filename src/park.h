@@ -1,0 +1,33 @@
+/*
+ * park.h - a futex-based eventcount: lets a thread sleep until some condition
+ * (e.g. "the queue is not empty") may have become true, without lost wakeups
+ * and without a syscall on the notify side when nobody sleeps.
+ *
+ * Waiter:                               Notifier:
+ *   for (;;) {                            make the condition true;
+ *     if (try()) break;                   park_notify_one(&p);
+ *     key = park_prepare(&p);
+ *     if (try()) { park_cancel(&p); break; }
+ *     park_wait(&p, key);
+ *   }
+ */
+#ifndef LF_PARK_H
+#define LF_PARK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct park {
+	_Atomic uint32_t	seq;		/* bumped by every notify that sees waiters */
+	_Atomic uint32_t	waiters;	/* threads between prepare and wait/cancel */
+};
+
+void park_init(struct park *p);
+uint32_t park_prepare(struct park *p);
+void park_cancel(struct park *p);
+/* Sleeps unless a notify happened since park_prepare returned KEY. */
+void park_wait(struct park *p, uint32_t key);
+void park_notify_one(struct park *p);
+void park_notify_all(struct park *p);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * queue.h - the one small interface the worker pool takes: a bounded blocking
+ * queue of non-NULL pointers, either the lock-free MPMC ring with eventcount
+ * parking (QUEUE_LOCKFREE) or the mutex+condvar ring (QUEUE_LOCKED).
+ *
+ * push waits while the queue is full (backpressure: nothing is ever dropped);
+ * pop waits while it is empty. Idle waiters sleep (no CPU): the lock-free
+ * queue spins briefly, then parks on a futex eventcount.
+ */
+#ifndef LF_QUEUE_H
+#define LF_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum queue_kind { QUEUE_LOCKFREE, QUEUE_LOCKED };
+
+struct queue;
+
+int queue_create(struct queue **out, enum queue_kind kind, size_t capacity);
+void queue_free(struct queue *q);
+/* Never fails; returns true when it had to wait because the queue was full. */
+bool queue_push(struct queue *q, void *item);
+void *queue_pop(struct queue *q);
+bool queue_try_push(struct queue *q, void *item);
+bool queue_try_pop(struct queue *q, void **item);
+size_t queue_capacity(const struct queue *q);
+enum queue_kind queue_kind(const struct queue *q);
+
+#endif
