@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 enum lf_mode {
 	LF_MODE_LOCKFREE,
@@ -33,6 +34,10 @@ enum lf_mode {
 #define LF_DEFAULT_MAX_CONNECTIONS	10000
 #define LF_DEFAULT_STATS_INTERVAL_S	10
 
+#ifdef SYSCONFDIR
+#define LF_DEFAULT_CONFIG_PATH		SYSCONFDIR "/lfserver.ini"
+#endif
+
 struct lf_config {
 	char		*path;			/* file read; NULL: built-in defaults */
 	enum lf_mode	 mode;			/* [server] mode, default lockfree */
@@ -52,24 +57,52 @@ const char *lf_mode_name(enum lf_mode m);
 /* Accepts the four names and the study's numbers "1", "2", "3". 0 or -EINVAL. */
 int lf_mode_parse(const char *s, enum lf_mode *out);
 
+/*
+ * libconfig (routes.c) exports a config_init() of its own; linked into one
+ * program, ours would silently replace it. The macro gives ours a different
+ * symbol. A file that includes both headers includes this one last and
+ * #undefs config_init to call libconfig's.
+ */
+#define config_init	lfconfig_init
+
 /* Fills the built-in defaults (strings are strdup'ed). */
 void config_init(struct lf_config *c);
 /*
  * Reads PATH over the values already in C. If OPTIONAL and the file does not
  * exist, C is left with its defaults and 0 is returned. Otherwise a missing or
- * unreadable file, an unknown section or key, a malformed or out-of-range
- * value is an error: returns -errno / -EINVAL with the message in ERR.
+ * unreadable file, an unknown section or key, a key set twice, a malformed or
+ * out-of-range value is an error: returns -errno / -EINVAL with the message
+ * (the first error only) in ERR, and C is left as it was. Relative docroot
+ * and routes paths are resolved against PATH's directory and stored absolute.
  */
 int config_load(struct lf_config *c, const char *path, bool optional,
     char *err, size_t errlen);
 /*
  * Sets one key with the same validation as the file; ORIGIN names where the
- * value came from in error messages (e.g. "--workers"). 0 or -EINVAL.
+ * value came from in error messages ("--workers: value 'x' is not a number
+ * (...)"; NULL: "key 'workers': ..."). C is unchanged on error. 0, -EINVAL
+ * or -ENOMEM. Relative docroot and routes paths are taken from the working
+ * directory.
  */
 int config_set(struct lf_config *c, const char *section, const char *key,
     const char *value, const char *origin, char *err, size_t errlen);
-/* Deep copy; 0 or -ENOMEM. */
+/* Deep copy into DST (overwritten, not freed first); 0 or -ENOMEM. */
 int config_copy(struct lf_config *dst, const struct lf_config *src);
+/* Frees the strings; accepts NULL and a zeroed struct. */
 void config_free(struct lf_config *c);
+
+/*
+ * Parses a `listen` value: "A.B.C.D:PORT", "[IPv6]:PORT" or "*:PORT" (all
+ * IPv4 addresses, as nginx reads it; "[::]:PORT" is the IPv6 wildcard).
+ * PORT is 1..65535. 0 or -EINVAL; SS/SSLEN may be NULL to only validate.
+ */
+int config_listen_parse(const char *s, struct sockaddr_storage *ss,
+    socklen_t *sslen);
+/*
+ * PATH made absolute: as is when it begins with '/', else relative to the
+ * directory of the file RELTO (relative to the working directory when RELTO
+ * is NULL). A malloc'ed string, or NULL with errno set.
+ */
+char *config_path_resolve(const char *relto, const char *path);
 
 #endif
