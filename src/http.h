@@ -12,6 +12,10 @@
  *                                        else 400
  *   whole request head  16384 bytes   -> 431 Request Header Fields Too Large
  *   header count          100         -> 431
+ *   method token           32 bytes   -> 501 Not Implemented (no method we
+ *                                        could implement is that long)
+ * Each limit is reported as soon as the bytes read so far exceed it, so a
+ * client cannot make us buffer more than HTTP_MAX_HEAD bytes of a head.
  */
 #ifndef LF_HTTP_H
 #define LF_HTTP_H
@@ -23,6 +27,7 @@
 #define HTTP_MAX_TARGET		8192
 #define HTTP_MAX_HEAD		16384
 #define HTTP_MAX_HEADERS	100
+#define HTTP_MAX_METHOD		32
 #define HTTP_MAX_BODY_DISCARD	(1u << 20)	/* GET/HEAD body we read and drop; above: 413 */
 
 enum http_method {
@@ -43,6 +48,8 @@ struct http_request {
 	bool		 chunked;	/* Transfer-Encoding present (we never trust a chunked body) */
 	uint64_t	 content_length;
 	const char	*host;		size_t host_len;	/* NULL if absent */
+	const char	*if_none_match;	size_t if_none_match_len; /* NULL if absent */
+	unsigned	 nheaders;	/* header fields in the head */
 };
 
 /*
