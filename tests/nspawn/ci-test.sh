@@ -1,0 +1,126 @@
+#!/bin/sh
+# ci-test.sh - drives lfserver through systemd inside the test container.
+#
+# Runs as ci-test.service under the container's own systemd, against the
+# units and binary that "make install" put into the container. Each step
+# prints "ci: ..." (on the console and in the journal); the first failure
+# ends the script with status 1, which powers the container off with 3.
+
+set -u
+
+URL=http://127.0.0.1:7878
+INI=/etc/lfserver.ini
+
+step() { echo "ci: $*"; }
+fail() { echo "ci: FAIL: $*"; exit 1; }
+
+# poll SECONDS CMD...: runs CMD every 0.2 s until it succeeds or time is up.
+poll() {
+	_n=$(($1 * 5)); shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+prop() { systemctl show -p "$2" --value "$1"; }
+
+# json_has FIELD VALUE: stdin holds JSON with "FIELD":"VALUE" or "FIELD":VALUE.
+json_has() { grep -Eq "\"$1\" *: *\"?$2\"?([,}]| )"; }
+
+journal_has() {	# journal_has EVENT FIELD VALUE
+	journalctl -q -u lfserver.service "LF_EVENT=$1" -o json |
+	    json_has "$2" "$3"
+}
+
+stats_has() {	# stats_has FIELD VALUE: /stats answers with FIELD = VALUE
+	curl -sf --max-time 5 "$URL/stats" | json_has "$1" "$2"
+}
+
+status_has() { prop lfserver.service StatusText | grep -q -- "$1"; }
+
+step "systemctl start lfserver.socket"
+systemctl start lfserver.socket || fail "lfserver.socket did not start"
+[ "$(systemctl is-active lfserver.socket)" = active ] ||
+    fail "lfserver.socket is not active"
+[ "$(systemctl is-active lfserver.service)" != active ] ||
+    fail "lfserver.service runs before any connection"
+
+step "curl $URL/ starts lfserver.service"
+curl -sf --max-time 10 -o /tmp/index "$URL/" || fail "GET / failed"
+[ -s /tmp/index ] || fail "GET / returned an empty body"
+[ "$(systemctl is-active lfserver.service)" = active ] ||
+    fail "lfserver.service is $(systemctl is-active lfserver.service)"
+pid=$(prop lfserver.service MainPID)
+step "running as MainPID $pid"
+
+step "StatusText has mode="
+poll 5 status_has "mode=lockfree" ||
+    fail "StatusText is '$(prop lfserver.service StatusText)'"
+step "StatusText: $(prop lfserver.service StatusText)"
+
+step "GET /cpu?n=10000 counts 1229 primes"
+body=$(curl -sf --max-time 10 "$URL/cpu?n=10000") || fail "GET /cpu failed"
+[ "$body" = "primes<=10000: 1229" ] || fail "GET /cpu answered '$body'"
+
+step "/stats says lockfree, 2 workers"
+stats_has mode lockfree || fail "/stats: $(curl -s "$URL/stats")"
+stats_has workers 2 || fail "/stats: $(curl -s "$URL/stats")"
+
+step "journal: LF_EVENT=start with LF_MODE=lockfree"
+poll 5 journal_has start LF_MODE lockfree ||
+    fail "no start event with LF_MODE=lockfree"
+
+step "edit $INI to mode = locked, workers = 3; systemctl reload lfserver"
+sed -i -e 's/^mode *=.*/mode = locked/' -e 's/^workers *=.*/workers = 3/' "$INI"
+systemctl reload lfserver.service || fail "systemctl reload failed"
+
+step "journal: LF_EVENT=reload with LF_MODE=locked (polling 15 s)"
+poll 15 journal_has reload LF_MODE locked ||
+    fail "no reload event with LF_MODE=locked"
+journal_has reload LF_OLD_MODE lockfree || fail "reload event lacks LF_OLD_MODE=lockfree"
+journal_has reload LF_WORKERS 3 || fail "reload event lacks LF_WORKERS=3"
+
+step "/stats says locked, 3 workers, 1 reload"
+poll 5 stats_has mode locked || fail "/stats: $(curl -s "$URL/stats")"
+stats_has workers 3 || fail "/stats: $(curl -s "$URL/stats")"
+stats_has reloads 1 || fail "/stats: $(curl -s "$URL/stats")"
+[ "$(prop lfserver.service MainPID)" = "$pid" ] ||
+    fail "reload replaced the process ($pid -> $(prop lfserver.service MainPID))"
+poll 5 status_has "mode=locked" ||
+    fail "StatusText is '$(prop lfserver.service StatusText)'"
+
+step "journal: LF_EVENT=stats with LF_REQUESTS ([stats] interval = 1)"
+poll 10 sh -c 'journalctl -q -u lfserver.service LF_EVENT=stats -o json |
+    grep -q "\"LF_REQUESTS\" *: *\"[0-9]"' || fail "no stats event with LF_REQUESTS"
+
+step "a bad $INI: reload fails, the locked engine keeps serving"
+sed -i 's/^mode *=.*/mode = bogus/' "$INI"
+systemctl reload lfserver.service || fail "systemctl reload failed"
+poll 15 sh -c 'journalctl -q -u lfserver.service LF_EVENT=reload_failed -o json |
+    grep -q "\"LF_ERROR\" *: *\"[^\"]*lfserver.ini:[0-9]"' ||
+    fail "no reload_failed event with LF_ERROR naming lfserver.ini:LINE"
+[ "$(systemctl is-active lfserver.service)" = active ] ||
+    fail "lfserver.service is $(systemctl is-active lfserver.service) after a bad reload"
+stats_has mode locked || fail "/stats after a bad reload: $(curl -s "$URL/stats")"
+
+step "watchdog (WatchdogSec=2 here): no restart, same process"
+sleep 3
+[ "$(prop lfserver.service NRestarts)" = 0 ] ||
+    fail "NRestarts=$(prop lfserver.service NRestarts)"
+[ "$(prop lfserver.service MainPID)" = "$pid" ] ||
+    fail "the process was replaced ($pid -> $(prop lfserver.service MainPID))"
+
+step "systemctl stop lfserver"
+systemctl stop lfserver.service || fail "systemctl stop failed"
+result=$(prop lfserver.service Result)
+status=$(prop lfserver.service ExecMainStatus)
+step "Result=$result ExecMainStatus=$status"
+[ "$result" = success ] || fail "Result=$result"
+[ "$status" = 0 ] || fail "ExecMainStatus=$status"
+poll 5 sh -c 'journalctl -q -u lfserver.service LF_EVENT=stop -o json | grep -q .' ||
+    fail "no stop event in the journal"
+
+step "PASS"
