@@ -9,7 +9,8 @@
 # container's exit status. See /work/shared/systemd-testing.md for the recipe.
 #
 # Environment: LF_CI_CACHE (default /var/cache/lfserver-ci) holds the rootfs;
-# LF_CI_MIRROR overrides the Debian mirror.
+# LF_CI_MIRROR overrides the Debian mirror; LF_CI_BINARY, a binary to run in
+# place of the one installed (to try a sanitizer or a debugging build).
 
 set -u
 
@@ -106,6 +107,11 @@ unset MAKEFLAGS MFLAGS MAKELEVEL DESTDIR
 	exit 1
 }
 say "installed ($(($(date +%s) - t0)) s)"
+
+if [ -n "${LF_CI_BINARY:-}" ]; then
+	say "using $LF_CI_BINARY as /usr/sbin/lfserver"
+	install -m 0755 "$LF_CI_BINARY" "$root/usr/sbin/lfserver" || exit 1
+fi
 
 n=$top_srcdir/tests/nspawn
 install -m 0644 "$n/lfserver.ini" "$root/etc/lfserver.ini"
