@@ -71,7 +71,9 @@ build_rootfs() {
 work=
 cleanup() {
 	[ -n "$work" ] || return
-	mountpoint -q "$work/root" && umount "$work/root"
+	if mountpoint -q "$work/root"; then
+		umount "$work/root" || umount -l "$work/root" || return
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
