@@ -1,3 +1,370 @@
+/*
+ * main.c - lfserver's lifecycle: options, configuration, listening sockets,
+ * the engine, and a main loop that handles signals (through signalfd, never
+ * in a handler), the stats timer, the watchdog and sd_notify.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "conn.h"
+#include "engine.h"
+#include "journal.h"
+#include "lfconfig.h"
+#include "listen.h"
 #include "log.h"
-int main(void) { log_init(false); return 0; }
+#include "server.h"
+#include "stats.h"
+
+#define DEFAULT_CONFIG	SYSCONFDIR "/lfserver.ini"
+
+/* Command-line settings: they override the file, at start and on reload. */
+struct overrides {
+	const char	*mode, *workers, *queue_capacity, *listen;
+};
+
+struct daemon {
+	const char		*config_path;
+	bool			 config_explicit;
+	struct overrides	 ov;
+	struct stats		*stats;
+	struct stats_interval_state interval;
+	struct server		*srv;
+	struct engine		*engine;
+	int			*lfds;
+	size_t			 nlfds;
+	bool			 activated;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: lfserver [-c FILE] [-m MODE] [-w N] [-q N] [-l ADDR:PORT] [-t] [-d] [-h] [-V]\n"
+"\n"
+"An HTTP/1.1 server with a choice of concurrency engine.\n"
+"\n"
+"  -c, --config FILE          settings file (default " DEFAULT_CONFIG ";\n"
+"                             built-in defaults when that file does not exist)\n"
+"  -m, --mode MODE            concurrency engine (default lockfree):\n"
+"      lockfree               worker pool fed by a lock-free bounded queue: the\n"
+"                             fastest for many short requests on several cores\n"
+"      locked                 worker pool fed by a mutex/condvar queue: the\n"
+"                             classic pool, for comparison\n"
+"      thread-per-connection  one thread per client: simplest, suits few\n"
+"                             long-lived or blocking connections\n"
+"      sequential             one worker: the baseline of the original study\n"
+"                             (the study's numbers 1, 2, 3 are accepted too)\n"
+"  -w, --workers N            worker threads, 0 = number of CPUs (default 0)\n"
+"  -q, --queue-capacity N     bounded queue capacity, >= 1 (default 8)\n"
+"  -l, --listen ADDR:PORT     address to bind without socket activation\n"
+"                             (default 127.0.0.1:7878; [IPV6]:PORT, *:PORT)\n"
+"  -t, --check-config         validate the configuration and exit\n"
+"  -d, --debug                debug logging\n"
+"  -h, --help                 this help\n"
+"  -V, --version              print the version\n"
+"\n"
+"Options override the file, on reload too. Signals: HUP reloads (drains the\n"
+"engine and rebuilds it), TERM/INT stop gracefully, USR1 logs the stats.\n"
+"See lfserver(8), lfserver.ini(5), lfserver.routes(5).\n");
+}
+
+/* Reads the file and applies the overrides. 0, or -errno with ERR filled. */
+static int
+daemon_config(const struct daemon *d, struct lf_config *cfg, char *err, size_t errlen)
+{
+	static const struct { const char *key, *opt; size_t off; } map[] = {
+		{ "mode", "--mode", offsetof(struct overrides, mode) },
+		{ "workers", "--workers", offsetof(struct overrides, workers) },
+		{ "queue_capacity", "--queue-capacity", offsetof(struct overrides, queue_capacity) },
+		{ "listen", "--listen", offsetof(struct overrides, listen) },
+	};
+	size_t i;
+	int r;
+
+	config_init(cfg);
+	r = config_load(cfg, d->config_path, !d->config_explicit, err, errlen);
+	for (i = 0; r == 0 && i < sizeof(map) / sizeof(map[0]); i++) {
+		const char *v = *(const char *const *)((const char *)&d->ov + map[i].off);
+
+		if (v != NULL)
+			r = config_set(cfg, "server", map[i].key, v, map[i].opt, err, errlen);
+	}
+	if (r < 0)
+		config_free(cfg);
+	return r;
+}
+
+static void
+daemon_status(struct daemon *d, const struct stats_snapshot *s)
+{
+	char status[256];
+
+	journal_status(status, sizeof(status), d->srv, s);
+	sd_notifyf(0, "STATUS=%s", status);
+}
+
+static void
+daemon_stats(struct daemon *d, const char *event)
+{
+	struct stats_snapshot s;
+
+	stats_interval(d->stats, &d->interval, &s);
+	journal_stats(event, d->srv, &s);
+	daemon_status(d, &s);
+}
+
+/*
+ * SIGHUP: validate the new configuration completely first; only then drain
+ * the running engine, hand its idle connections to the new one and start it.
+ * The listening sockets stay open throughout.
+ */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct lf_config cfg;
+	struct server *nsrv, *osrv = d->srv;
+	struct journal_reload jr;
+	struct engine_params prm;
+	struct stats_snapshot s;
+	struct conn *handoff = NULL;
+	char err[1024];
+	uint64_t t0;
+	int r;
+
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(stats_now_ns() / 1000u));
+	r = daemon_config(d, &cfg, err, sizeof(err));
+	if (r == 0) {
+		if (!d->activated && strcmp(cfg.listen, osrv->cfg.listen) != 0)
+			log_warnx("reload: listen changed to %s: a restart is needed "
+			    "to apply it; still listening on %s", cfg.listen,
+			    osrv->cfg.listen);
+		r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
+		config_free(&cfg);
+	}
+	if (r < 0) {
+		log_warnx("reload failed, keeping the running configuration: %s", err);
+		journal_reload_failed(osrv, err);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	jr.old_mode = osrv->cfg.mode;
+	jr.old_workers = osrv->workers;
+	jr.old_queue_capacity = osrv->cfg.queue_capacity;
+	t0 = stats_now_ns();
+	engine_stop(d->engine, &handoff);
+	engine_free(d->engine);
+	d->engine = NULL;
+	jr.drain_ms = (double)(stats_now_ns() - t0) / 1e6;
+	prm.srv = nsrv;
+	prm.lfds = d->lfds;
+	prm.nlfds = d->nlfds;
+	r = engine_start(&d->engine, &prm, handoff);
+	if (r < 0) {
+		errno = -r;
+		log_warn("reload: cannot start the %s engine; restarting the old one",
+		    lf_mode_name(nsrv->cfg.mode));
+		server_free(nsrv);
+		prm.srv = osrv;
+		r = engine_start(&d->engine, &prm, NULL);
+		if (r < 0) {
+			errno = -r;
+			fatal("reload: cannot restart the old engine");
+		}
+		journal_reload_failed(osrv, "cannot start the new engine");
+		sd_notify(0, "READY=1");
+		return;
+	}
+	d->srv = nsrv;
+	server_free(osrv);
+	atomic_fetch_add_explicit(&d->stats->reloads, 1, memory_order_relaxed);
+	stats_interval(d->stats, &d->interval, &s);
+	journal_reload(d->srv, &s, &jr);
+	daemon_status(d, &s);
+	sd_notify(0, "READY=1");
+}
+
+static int
+daemon_loop(struct daemon *d, int sfd)
+{
+	uint64_t watchdog_usec = 0, next_stats = 0, next_watchdog = 0, now, next;
+	struct signalfd_siginfo si;
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	int timeout;
+
+	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
+		watchdog_usec = 0;
+	now = stats_now_ns();
+	if (watchdog_usec)
+		next_watchdog = now;
+	if (d->srv->cfg.stats_interval)
+		next_stats = now + (uint64_t)d->srv->cfg.stats_interval * 1000000000u;
+	for (;;) {
+		now = stats_now_ns();
+		if (next_watchdog && now >= next_watchdog) {
+			sd_notify(0, "WATCHDOG=1");
+			next_watchdog = now + watchdog_usec * 1000u / 2;
+		}
+		if (next_stats && now >= next_stats) {
+			daemon_stats(d, "stats");
+			next_stats = now + (uint64_t)d->srv->cfg.stats_interval * 1000000000u;
+		}
+		next = next_stats;
+		if (next_watchdog && (next == 0 || next_watchdog < next))
+			next = next_watchdog;
+		timeout = next == 0 ? -1 : next <= now ? 0 : (int)((next - now) / 1000000u) + 1;
+		if (poll(&pfd, 1, timeout) <= 0)
+			continue;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			daemon_reload(d);
+			/* the interval may have changed */
+			now = stats_now_ns();
+			next_stats = d->srv->cfg.stats_interval ? now +
+			    (uint64_t)d->srv->cfg.stats_interval * 1000000000u : 0;
+			break;
+		case SIGUSR1:
+			daemon_stats(d, "stats");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			return 0;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "queue-capacity", required_argument, NULL, 'q' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .config_path = DEFAULT_CONFIG };
+	struct engine_params prm;
+	struct lf_config cfg;
+	struct stats_snapshot s;
+	bool check = false, debug = false;
+	char err[1024];
+	sigset_t mask;
+	int ch, sfd, r;
+
+	while ((ch = getopt_long(argc, argv, "c:m:w:q:l:tdhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			d.config_explicit = true;
+			break;
+		case 'm': d.ov.mode = optarg; break;
+		case 'w': d.ov.workers = optarg; break;
+		case 'q': d.ov.queue_capacity = optarg; break;
+		case 'l': d.ov.listen = optarg; break;
+		case 't': check = true; break;
+		case 'd': debug = true; break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("lfserver %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "lfserver: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	log_init(debug);
+	if (stats_create(&d.stats) < 0)
+		fatalx("out of memory");
+	if (daemon_config(&d, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	r = server_build(&d.srv, &cfg, d.stats, err, sizeof(err));
+	config_free(&cfg);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", d.srv->cfg.path ? d.srv->cfg.path :
+		    "(built-in defaults)");
+		server_free(d.srv);
+		stats_free(d.stats);
+		return 0;
+	}
+
+	/* every thread inherits this mask: signals reach only the signalfd */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
+		fatalx("cannot block signals");
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		fatal("signalfd");
+
+	if (listen_open(d.srv->cfg.listen, &d.lfds, &d.nlfds, &d.activated, err,
+	    sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (d.activated && d.ov.listen != NULL)
+		log_warnx("--listen ignored: systemd passed the listening sockets");
+	prm.srv = d.srv;
+	prm.lfds = d.lfds;
+	prm.nlfds = d.nlfds;
+	r = engine_start(&d.engine, &prm, NULL);
+	if (r < 0) {
+		errno = -r;
+		fatal("cannot start the %s engine", lf_mode_name(d.srv->cfg.mode));
+	}
+	log_info("serving on %s (%s): mode=%s workers=%u queue_capacity=%u",
+	    d.activated ? "sockets from systemd" : d.srv->cfg.listen,
+	    d.srv->cfg.path ? d.srv->cfg.path : "built-in defaults",
+	    lf_mode_name(d.srv->cfg.mode), d.srv->workers, d.srv->cfg.queue_capacity);
+	stats_interval(d.stats, &d.interval, &s);
+	journal_stats("start", d.srv, &s);
+	daemon_status(&d, &s);
+	sd_notify(0, "READY=1");
+
+	daemon_loop(&d, sfd);
+
+	sd_notify(0, "STOPPING=1");
+	engine_stop(d.engine, NULL);
+	engine_free(d.engine);
+	daemon_stats(&d, "stop");
+	listen_close(d.lfds, d.nlfds);
+	close(sfd);
+	server_free(d.srv);
+	stats_free(d.stats);
+	return 0;
+}

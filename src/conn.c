@@ -1,0 +1,330 @@
+/*
+ * conn.c - one connection's reads, request loop and writes; see conn.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "router.h"
+#include "server.h"
+#include "stats.h"
+
+/* Reads per dispatch before giving the worker to other connections. */
+#define CONN_READS_PER_TURN	4
+
+struct conn *
+conn_new(int fd, uint64_t now_ns)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
+	c->idle_since_ns = now_ns;
+	c->ready_ns = now_ns;
+	return c;
+}
+
+/*
+ * Closing with unread input makes the kernel send RST, which can destroy a
+ * response the client has not read yet (e.g. 405 to a POST with a body). So
+ * shut down our side first and drop what has already arrived.
+ */
+void
+conn_free(struct conn *c)
+{
+	char sink[4096];
+	int i;
+
+	if (c == NULL)
+		return;
+	if (c->fd >= 0) {
+		shutdown(c->fd, SHUT_WR);
+		for (i = 0; i < 64; i++)
+			if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+				break;
+		close(c->fd);
+	}
+	free(c->pending);
+	free(c);
+}
+
+int
+conn_worker_init(struct conn_worker *w, const struct server *srv,
+    struct stats_shard *shard)
+{
+	w->srv = srv;
+	w->shard = shard;
+	w->request_timeout_ns = (uint64_t)srv->cfg.request_timeout * 1000000000u;
+	w->keepalive_timeout_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
+	w->buf = malloc(CONN_BUF_SIZE);
+	return w->buf == NULL ? -ENOMEM : 0;
+}
+
+void
+conn_worker_fini(struct conn_worker *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+}
+
+uint64_t
+conn_deadline(const struct conn *c, uint64_t request_timeout_ns,
+    uint64_t keepalive_timeout_ns)
+{
+	if (c->partial_since_ns != 0)
+		return c->partial_since_ns + request_timeout_ns;
+	return c->idle_since_ns + keepalive_timeout_ns;
+}
+
+/* Writes all of IOV, waiting for POLLOUT up to TIMEOUT_NS in total. 0 or -1. */
+static int
+conn_writev(int fd, struct iovec *iov, int n, uint64_t timeout_ns)
+{
+	uint64_t deadline = 0;
+	ssize_t w;
+
+	while (n > 0) {
+		w = writev(fd, iov, n);
+		if (w < 0) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			uint64_t now;
+
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -1;
+			now = stats_now_ns();
+			if (deadline == 0)
+				deadline = now + timeout_ns;
+			if (now >= deadline)
+				return -1;
+			if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) < 0 &&
+			    errno != EINTR)
+				return -1;
+			continue;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* Sends an error page. Returns -1 when the write failed. */
+static int
+conn_send_error(struct conn *c, struct conn_worker *w, int status, int minor,
+    bool keep_alive, bool head)
+{
+	char page[1024];
+	struct iovec iov;
+	int n;
+
+	n = http_format_error(page, sizeof(page), status, minor, keep_alive, head);
+	if (n < 0)
+		return -1;
+	iov.iov_base = page;
+	iov.iov_len = (size_t)n;
+	return conn_writev(c->fd, &iov, 1, w->request_timeout_ns);
+}
+
+/*
+ * Serves one parsed request. Returns whether the connection stays open.
+ * A request with a body it must not have is answered and the connection
+ * closed: we never read a body we cannot trust as the start of the next request.
+ */
+static bool
+conn_request(struct conn *c, struct conn_worker *w, const struct http_request *req,
+    uint64_t t0)
+{
+	struct response resp;
+	char head[512];
+	struct iovec iov[2];
+	bool keep = req->keep_alive, is_head = req->method == HTTP_HEAD;
+	bool get_or_head = req->method == HTTP_GET || is_head;
+	int n, ok;
+
+	if (req->has_body && (!get_or_head || req->chunked))
+		keep = false;
+	else if (req->has_body && req->content_length > HTTP_MAX_BODY_DISCARD) {
+		resp.status = 413;
+		keep = false;
+		goto error;
+	} else if (req->has_body)
+		c->discard = req->content_length;
+
+	router_dispatch(w->srv, req, &resp);
+	if (resp.status >= 400 && resp.body == NULL)
+		goto error;
+	n = http_format_head(head, sizeof(head), resp.status, req->minor, keep,
+	    resp.content_type, resp.body_len, NULL);
+	if (n < 0) {
+		resp.status = 500;
+		goto error;
+	}
+	iov[0].iov_base = head;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = (void *)resp.body;
+	iov[1].iov_len = resp.body_len;
+	ok = conn_writev(c->fd, iov, is_head || resp.body_len == 0 ? 1 : 2,
+	    w->request_timeout_ns);
+	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
+	return ok == 0 && keep;
+error:
+	ok = conn_send_error(c, w, resp.status, req->minor, keep, is_head);
+	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
+	return ok == 0 && keep;
+}
+
+enum conn_status
+conn_serve(struct conn *c, struct conn_worker *w)
+{
+	struct http_request req;
+	char *buf = w->buf;
+	size_t len = 0, off = 0;
+	uint64_t t0 = c->ready_ns;
+	int reads = 0, status;
+	ssize_t r;
+
+	if (c->pending != NULL) {
+		memcpy(buf, c->pending, c->pending_len);
+		len = c->pending_len;
+		free(c->pending);
+		c->pending = NULL;
+		c->pending_len = 0;
+	}
+	for (;;) {
+		/* serve every complete request in the buffer */
+		while (off < len) {
+			if (c->discard > 0) {
+				size_t d = len - off < c->discard ? len - off : (size_t)c->discard;
+
+				off += d;
+				c->discard -= d;
+				continue;
+			}
+			r = http_parse_request(buf + off, len - off, &req, &status);
+			if (r == -2)
+				break;
+			if (r < 0) {
+				conn_send_error(c, w, status, 1, false, false);
+				stats_request(w->shard, status, (stats_now_ns() - t0) / 1000u);
+				return CONN_CLOSE;
+			}
+			off += (size_t)r;
+			if (!conn_request(c, w, &req, t0))
+				return CONN_CLOSE;
+			t0 = stats_now_ns();
+			c->idle_since_ns = t0;
+			c->partial_since_ns = 0;
+		}
+		if (off > 0) {
+			memmove(buf, buf + off, len - off);
+			len -= off;
+			off = 0;
+		}
+		if (len > 0 && c->partial_since_ns == 0)
+			c->partial_since_ns = stats_now_ns();
+		if (reads == CONN_READS_PER_TURN)
+			break;
+		if (len == CONN_BUF_SIZE) {
+			/* unreachable while the parser enforces HTTP_MAX_HEAD */
+			conn_send_error(c, w, 431, 1, false, false);
+			return CONN_CLOSE;
+		}
+		r = read(c->fd, buf + len, CONN_BUF_SIZE - len);
+		if (r > 0) {
+			size_t room = CONN_BUF_SIZE - len;
+
+			len += (size_t)r;
+			reads++;
+			/*
+			 * A short read means the socket is drained: skip the read
+			 * that would only say EAGAIN. The engines wait
+			 * level-triggered, so anything that arrives later still
+			 * wakes them.
+			 */
+			if ((size_t)r < room)
+				reads = CONN_READS_PER_TURN;
+			continue;
+		}
+		if (r == 0)
+			return CONN_CLOSE;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			break;
+		return CONN_CLOSE;
+	}
+	if (len > 0) {
+		/* the head limit makes the parser fail before the buffer fills */
+		c->pending = malloc(len);
+		if (c->pending == NULL)
+			return CONN_CLOSE;
+		memcpy(c->pending, buf, len);
+		c->pending_len = len;
+	} else
+		c->partial_since_ns = 0;
+	return CONN_WAIT;
+}
+
+void
+conn_expire(struct conn *c, struct stats_shard *shard)
+{
+	char page[512];
+	int n;
+
+	if (c->pending_len > 0) {
+		n = http_format_error(page, sizeof(page), 408, 1, false, false);
+		if (n > 0 && send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+			stats_request(shard, 408, 0);
+	}
+}
+
+void
+conn_reject(struct conn *c, struct stats_shard *shard)
+{
+	char page[512];
+	int n;
+
+	n = http_format_error(page, sizeof(page), 503, 1, false, false);
+	if (n > 0)
+		send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	stats_request(shard, 503, 0);
+	conn_free(c);
+}
+
+void
+conn_list_push(struct conn **head, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head != NULL)
+		(*head)->prev = c;
+	*head = c;
+}
+
+void
+conn_list_remove(struct conn **head, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}

@@ -1,0 +1,72 @@
+/*
+ * conn.h - one client connection's I/O: read what is readable, serve every
+ * complete request in it, write the responses, and say whether to wait for
+ * more or close. Engine-neutral: the pool engines call conn_serve() when the
+ * reactor reports the socket readable; thread-per-connection calls it after
+ * poll(). The socket is non-blocking; writes wait with poll() up to
+ * request_timeout.
+ *
+ * An idle connection holds no read buffer: the worker's buffer is used while
+ * serving and only an incomplete request is copied into the connection.
+ */
+#ifndef LF_CONN_H
+#define LF_CONN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+struct server;
+struct stats_shard;
+
+#define CONN_BUF_SIZE	(HTTP_MAX_HEAD + 4096)
+
+struct conn {
+	int			 fd;
+	_Atomic int		 state;		/* owned by the pool engines */
+	bool			 polled;	/* registered in the pool's epoll set */
+	char			*pending;	/* an incomplete request, carried over */
+	size_t			 pending_len;
+	uint64_t		 discard;	/* body bytes of a GET/HEAD still to drop */
+	uint64_t		 partial_since_ns; /* first byte of an incomplete request */
+	uint64_t		 idle_since_ns;	/* end of the last response */
+	uint64_t		 ready_ns;	/* when it became readable (latency start) */
+	struct conn		*prev, *next;	/* the owning engine's list */
+};
+
+/* A serving thread's scratch: one read buffer shared by all its connections. */
+struct conn_worker {
+	const struct server	*srv;
+	struct stats_shard	*shard;
+	char			*buf;		/* CONN_BUF_SIZE bytes */
+	uint64_t		 request_timeout_ns;
+	uint64_t		 keepalive_timeout_ns;
+};
+
+enum conn_status { CONN_WAIT, CONN_CLOSE };
+
+struct conn *conn_new(int fd, uint64_t now_ns);
+/* Closes the socket (lingering briefly so a final response is not reset) and frees. */
+void conn_free(struct conn *c);
+/* 0 or -ENOMEM. */
+int conn_worker_init(struct conn_worker *w, const struct server *srv,
+    struct stats_shard *shard);
+void conn_worker_fini(struct conn_worker *w);
+
+enum conn_status conn_serve(struct conn *c, struct conn_worker *w);
+/* When an idle connection should be closed: request_timeout after the first
+ * byte of an incomplete request, else keepalive_timeout after the last response. */
+uint64_t conn_deadline(const struct conn *c, uint64_t request_timeout_ns,
+    uint64_t keepalive_timeout_ns);
+/* Expired: answers 408 if a request was incomplete (best effort, never blocks). */
+void conn_expire(struct conn *c, struct stats_shard *shard);
+/* Answers 503 and closes: for a connection that cannot be served (no thread). */
+void conn_reject(struct conn *c, struct stats_shard *shard);
+/* A conn list (engines keep theirs; handed over at reload). */
+void conn_list_push(struct conn **head, struct conn *c);
+void conn_list_remove(struct conn **head, struct conn *c);
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * engine_pool.c - the worker-pool engines: lockfree, locked and sequential.
+ *
+ * One reactor thread owns an epoll set. It accepts new connections and
+ * watches idle keep-alive connections; a connection that becomes readable is
+ * pushed to the bounded queue as one work item, so the queue distributes
+ * requests, not connections, and an idle connection costs no worker and no
+ * read buffer. A worker pops a connection, serves what is readable (conn.c),
+ * then re-arms it in the epoll set itself. When the queue is full the reactor
+ * waits in queue_push (backpressure) and new clients wait in the kernel's
+ * listen backlog: nothing is dropped.
+ *
+ * Why EPOLLONESHOT and not edge-triggered: a one-shot registration is
+ * disarmed by the kernel when it reports the connection, so exactly one
+ * thread owns a connection between the report and the re-arm, and the
+ * level-triggered re-arm (EPOLL_CTL_MOD) reports data that arrived while the
+ * worker was busy. Edge-triggered would need an "owned" flag and a re-read
+ * loop to avoid losing such data.
+ *
+ * Ownership of a connection is one atomic `state`:
+ *   WORKING  a worker (or the queue) has it; the kernel registration is disarmed
+ *   ARMED    the kernel may report it; only the reactor may act on it
+ *   EVENTED  the reactor got a report while a worker was still re-arming
+ * A worker re-arms with epoll_ctl and then exchanges state to ARMED; if the
+ * old value was EVENTED, the report raced the re-arm and the worker keeps the
+ * connection and serves it again. The reactor exchanges to EVENTED on a report
+ * and queues the connection only if the old value was ARMED. After its
+ * exchange to ARMED a worker never touches the connection again, so the
+ * reactor can close expired ARMED connections (it is the only thread that
+ * moves a connection out of ARMED, so no other thread races that close).
+ * Connections are first added to the epoll set at their first re-arm, so the
+ * kernel never reports a connection a worker owns except in that window.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "engine.h"
+#include "log.h"
+#include "queue.h"
+#include "server.h"
+#include "stats.h"
+
+enum { CS_WORKING, CS_ARMED, CS_EVENTED };
+
+#define POOL_EVENTS		256
+#define POOL_ACCEPT_BURST	64
+#define POOL_SWEEP_NS		1000000000ull
+/* Pushed once per worker at stop; never a valid connection pointer. */
+#define POOL_STOP		((void *)&pool_stop_token)
+
+static const char pool_stop_token;
+
+struct pool {
+	struct engine		 base;
+	const struct server	*srv;
+	struct stats		*stats;
+	struct stats_shard	*shard;		/* the reactor's */
+	struct queue		*q;
+	int			 epfd;
+	int			 wakefd;	/* eventfd: stop, or accepting may resume */
+	const int		*lfds;
+	size_t			 nlfds;
+	char			*ltag;		/* &ltag[i] is listener i's epoll cookie */
+	pthread_t		 reactor;
+	bool			 reactor_started;
+	pthread_t		*workers;
+	unsigned		 nworkers;	/* started */
+	pthread_mutex_t		 mu;		/* guards conns, nconns, accept_paused */
+	struct conn		*conns;
+	size_t			 nconns;
+	bool			 accept_paused;
+	atomic_bool		 stopping;
+	uint64_t		 rto_ns, kto_ns;
+};
+
+struct pool_worker_arg {
+	struct pool	*p;
+	unsigned	 index;
+};
+
+static void
+pool_listeners_arm(struct pool *p, bool on)
+{
+	struct epoll_event ev;
+	size_t i;
+
+	for (i = 0; i < p->nlfds; i++) {
+		ev.events = on ? EPOLLIN : 0;
+		ev.data.ptr = &p->ltag[i];
+		epoll_ctl(p->epfd, EPOLL_CTL_MOD, p->lfds[i], &ev);
+	}
+}
+
+static void
+pool_wake(struct pool *p)
+{
+	uint64_t one = 1;
+
+	if (write(p->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("pool: eventfd write");
+}
+
+/* A worker closes a connection it owns. */
+static void
+pool_close(struct pool *p, struct conn *c, struct stats_shard *shard)
+{
+	bool resume;
+
+	pthread_mutex_lock(&p->mu);
+	conn_list_remove(&p->conns, c);
+	p->nconns--;
+	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
+	pthread_mutex_unlock(&p->mu);
+	if (resume)
+		pool_wake(p);
+	stats_conn_closed(shard);
+	conn_free(c);
+}
+
+/*
+ * Gives a served connection back to the reactor. Returns true when the
+ * connection became readable again while being re-armed: the caller still
+ * owns it and serves it again.
+ */
+static bool
+pool_rearm(struct pool *p, struct conn *c, struct stats_shard *shard)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
+	int op = c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if (epoll_ctl(p->epfd, op, c->fd, &ev) < 0) {
+		pool_close(p, c, shard);
+		return false;
+	}
+	c->polled = true;
+	/* acq_rel: releases this worker's writes to the connection (pending
+	 * buffer, timestamps) to the reactor's exchange, which acquires them */
+	if (atomic_exchange_explicit(&c->state, CS_ARMED, memory_order_acq_rel) != CS_EVENTED)
+		return false;
+	atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+	c->ready_ns = stats_now_ns();
+	return true;
+}
+
+static void *
+pool_worker(void *arg)
+{
+	struct pool_worker_arg *wa = arg;
+	struct pool *p = wa->p;
+	struct conn_worker cw;
+	char name[16];
+	void *item;
+
+	snprintf(name, sizeof(name), "lf-worker-%u", wa->index);
+	pthread_setname_np(pthread_self(), name);
+	/* buffer allocation was checked by pool_start, which made it */
+	cw = *(struct conn_worker *)(wa + 1);
+	free(wa);
+	while ((item = queue_pop(p->q)) != POOL_STOP) {
+		struct conn *c = item;
+
+		for (;;) {
+			if (conn_serve(c, &cw) == CONN_CLOSE) {
+				pool_close(p, c, cw.shard);
+				break;
+			}
+			if (!pool_rearm(p, c, cw.shard))
+				break;
+		}
+	}
+	conn_worker_fini(&cw);
+	return NULL;
+}
+
+static void
+pool_accept(struct pool *p, int lfd)
+{
+	int i, fd, one = 1;
+	struct conn *c;
+
+	for (i = 0; i < POOL_ACCEPT_BURST; i++) {
+		pthread_mutex_lock(&p->mu);
+		if (p->nconns >= p->srv->cfg.max_connections) {
+			/* leave clients in the backlog until a connection closes */
+			if (!p->accept_paused) {
+				p->accept_paused = true;
+				pool_listeners_arm(p, false);
+			}
+			pthread_mutex_unlock(&p->mu);
+			return;
+		}
+		pthread_mutex_unlock(&p->mu);
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("accept");
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = conn_new(fd, stats_now_ns());
+		if (c == NULL) {
+			log_warnx("out of memory: connection closed");
+			close(fd);
+			continue;
+		}
+		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+		pthread_mutex_lock(&p->mu);
+		conn_list_push(&p->conns, c);
+		p->nconns++;
+		pthread_mutex_unlock(&p->mu);
+		stats_conn_opened(p->shard);
+		/* clients usually send at once: serve now rather than after a poll round */
+		if (queue_push(p->q, c))
+			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
+	}
+}
+
+/* Closes idle connections past their deadline (reactor thread only). */
+static void
+pool_sweep(struct pool *p, uint64_t now)
+{
+	struct conn *c, *next;
+
+	pthread_mutex_lock(&p->mu);
+	for (c = p->conns; c != NULL; c = next) {
+		next = c->next;
+		if (atomic_load_explicit(&c->state, memory_order_acquire) != CS_ARMED)
+			continue;
+		if (now < conn_deadline(c, p->rto_ns, p->kto_ns))
+			continue;
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		conn_list_remove(&p->conns, c);
+		p->nconns--;
+		conn_expire(c, p->shard);
+		stats_conn_closed(p->shard);
+		conn_free(c);
+	}
+	if (p->accept_paused && p->nconns < p->srv->cfg.max_connections) {
+		p->accept_paused = false;
+		pool_listeners_arm(p, true);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void *
+pool_reactor(void *arg)
+{
+	struct pool *p = arg;
+	struct epoll_event evs[POOL_EVENTS];
+	uint64_t next_sweep = stats_now_ns() + POOL_SWEEP_NS, now;
+	int n, i, timeout;
+
+	pthread_setname_np(pthread_self(), "lf-reactor");
+	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
+		now = stats_now_ns();
+		timeout = now >= next_sweep ? 0 : (int)((next_sweep - now) / 1000000u) + 1;
+		n = epoll_wait(p->epfd, evs, POOL_EVENTS, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("epoll_wait");
+			break;
+		}
+		now = stats_now_ns();
+		for (i = 0; i < n; i++) {
+			void *tag = evs[i].data.ptr;
+			struct conn *c;
+
+			if (tag == &p->wakefd) {
+				uint64_t v;
+
+				if (read(p->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_warn("pool: eventfd read");
+				continue;
+			}
+			if ((char *)tag >= p->ltag && (char *)tag < p->ltag + p->nlfds) {
+				pool_accept(p, p->lfds[(char *)tag - p->ltag]);
+				continue;
+			}
+			c = tag;
+			if (atomic_exchange_explicit(&c->state, CS_EVENTED,
+			    memory_order_acq_rel) != CS_ARMED)
+				continue;	/* its worker is re-arming: it keeps it */
+			atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+			c->ready_ns = now;
+			if (queue_push(p->q, c))
+				atomic_fetch_add_explicit(&p->stats->queue_full, 1,
+				    memory_order_relaxed);
+		}
+		if (now >= next_sweep) {
+			pool_sweep(p, now);
+			next_sweep = now + POOL_SWEEP_NS;
+		}
+	}
+	return NULL;
+}
+
+static void
+pool_free(struct engine *e)
+{
+	struct pool *p = (struct pool *)e;
+
+	if (p == NULL)
+		return;
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (p->wakefd >= 0)
+		close(p->wakefd);
+	queue_free(p->q);
+	pthread_mutex_destroy(&p->mu);
+	free(p->workers);
+	free(p->ltag);
+	free(p);
+}
+
+static void
+pool_stop(struct engine *e, struct conn **handoff)
+{
+	struct pool *p = (struct pool *)e;
+	struct conn *c;
+	unsigned i;
+
+	atomic_store_explicit(&p->stopping, true, memory_order_relaxed);
+	if (p->reactor_started) {
+		pool_wake(p);
+		pthread_join(p->reactor, NULL);
+		p->reactor_started = false;
+	}
+	/* FIFO: every connection queued before the stop tokens is served first */
+	for (i = 0; i < p->nworkers; i++)
+		queue_push(p->q, POOL_STOP);
+	for (i = 0; i < p->nworkers; i++)
+		pthread_join(p->workers[i], NULL);
+	p->nworkers = 0;
+	/* every connection is now idle and armed in an epoll set nobody reads */
+	while ((c = p->conns) != NULL) {
+		conn_list_remove(&p->conns, c);
+		p->nconns--;
+		if (c->polled)
+			epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		c->polled = false;
+		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+		if (handoff != NULL)
+			conn_list_push(handoff, c);
+		else {
+			stats_conn_closed(p->shard);
+			conn_free(c);
+		}
+	}
+}
+
+static int
+pool_start(struct engine **out, const struct engine_params *prm, struct conn *adopt)
+{
+	const struct server *srv = prm->srv;
+	struct pool *p;
+	struct epoll_event ev;
+	struct conn *c;
+	pthread_attr_t attr;
+	unsigned i, nworkers = srv->workers;
+	size_t k;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	p->base.ops = &engine_pool_ops;
+	p->srv = srv;
+	p->stats = srv->stats;
+	p->shard = stats_shard(srv->stats, 0);
+	p->lfds = prm->lfds;
+	p->nlfds = prm->nlfds;
+	p->epfd = p->wakefd = -1;
+	p->rto_ns = (uint64_t)srv->cfg.request_timeout * 1000000000u;
+	p->kto_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
+	pthread_mutex_init(&p->mu, NULL);
+	p->ltag = calloc(prm->nlfds ? prm->nlfds : 1, 1);
+	p->workers = calloc(nworkers, sizeof(*p->workers));
+	if (p->ltag == NULL || p->workers == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = queue_create(&p->q, srv->cfg.mode == LF_MODE_LOCKFREE ? QUEUE_LOCKFREE :
+	    QUEUE_LOCKED, srv->cfg.queue_capacity);
+	if (r < 0)
+		goto fail;
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	p->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->epfd < 0 || p->wakefd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = &p->wakefd;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wakefd, &ev) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	for (k = 0; k < p->nlfds; k++) {
+		ev.events = EPOLLIN;
+		ev.data.ptr = &p->ltag[k];
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->lfds[k], &ev) < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	/* adopted connections are idle: arm them before any thread runs */
+	while ((c = adopt) != NULL) {
+		conn_list_remove(&adopt, c);
+		conn_list_push(&p->conns, c);
+		p->nconns++;
+		ev.events = EPOLLIN | EPOLLONESHOT;
+		ev.data.ptr = c;
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		c->polled = true;
+		atomic_store_explicit(&c->state, CS_ARMED, memory_order_relaxed);
+	}
+	pthread_attr_init(&attr);
+	for (i = 0; i < nworkers; i++) {
+		struct pool_worker_arg *wa;
+		struct conn_worker *cw;
+
+		wa = malloc(sizeof(*wa) + sizeof(*cw));
+		if (wa == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		wa->p = p;
+		wa->index = i;
+		cw = (struct conn_worker *)(wa + 1);
+		r = conn_worker_init(cw, srv, stats_shard(srv->stats, (int)i));
+		if (r == 0)
+			r = -pthread_create(&p->workers[i], &attr, pool_worker, wa);
+		if (r < 0) {
+			conn_worker_fini(cw);
+			free(wa);
+			break;
+		}
+		p->nworkers++;
+	}
+	if (r == 0) {
+		r = -pthread_create(&p->reactor, &attr, pool_reactor, p);
+		p->reactor_started = r == 0;
+	}
+	pthread_attr_destroy(&attr);
+	if (r < 0) {
+		pool_stop(&p->base, NULL);
+		pool_free(&p->base);
+		return r;
+	}
+	*out = &p->base;
+	return 0;
+fail:
+	while ((c = adopt) != NULL) {
+		conn_list_remove(&adopt, c);
+		conn_free(c);
+	}
+	pool_stop(&p->base, NULL);
+	pool_free(&p->base);
+	return r;
+}
+
+const struct engine_ops engine_pool_ops = {
+	.name = "pool",
+	.start = pool_start,
+	.stop = pool_stop,
+	.free = pool_free,
+};

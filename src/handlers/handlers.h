@@ -1,0 +1,49 @@
+/*
+ * handlers.h - the request handlers (the original study's four workloads plus
+ * /stats) and the response they fill in.
+ *
+ * A handler never does socket I/O: it sets a status and a body that points
+ * either at long-lived data (the docroot cache) or into the response's own
+ * small buffer. A status >= 400 without a body gets the standard error page.
+ */
+#ifndef LF_HANDLERS_H
+#define LF_HANDLERS_H
+
+#include <stddef.h>
+
+#include "http.h"
+#include "routes.h"
+#include "server.h"
+
+struct response {
+	int		 status;
+	const char	*content_type;
+	const char	*body;
+	size_t		 body_len;
+	char		 buf[1024];
+};
+
+/* Path is the normalised request path. */
+typedef void (*handler_fn)(const struct server *, const struct route *,
+    const struct http_request *, const char *path, size_t path_len,
+    struct response *);
+
+void handler_static(const struct server *, const struct route *,
+    const struct http_request *, const char *, size_t, struct response *);
+void handler_cpu(const struct server *, const struct route *,
+    const struct http_request *, const char *, size_t, struct response *);
+void handler_io(const struct server *, const struct route *,
+    const struct http_request *, const char *, size_t, struct response *);
+void handler_mixed(const struct server *, const struct route *,
+    const struct http_request *, const char *, size_t, struct response *);
+void handler_stats(const struct server *, const struct route *,
+    const struct http_request *, const char *, size_t, struct response *);
+
+/* Counts primes <= N by trial division: deterministic CPU work (10000 -> 1229). */
+unsigned long primes_count(unsigned long n);
+
+/* Sets a text/plain body formatted into resp->buf. */
+void response_printf(struct response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

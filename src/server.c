@@ -1,0 +1,105 @@
+/*
+ * server.c - builds the immutable per-config server state; see server.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "docroot.h"
+#include "server.h"
+
+unsigned
+server_online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int
+server_build(struct server **out, const struct lf_config *cfg,
+    struct stats *stats, char *err, size_t errlen)
+{
+	struct server *srv;
+	size_t i;
+	int r;
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	srv->stats = stats;
+	srv->pid = (int)getpid();
+	r = config_copy(&srv->cfg, cfg);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	srv->workers = cfg->workers ? cfg->workers : server_online_cpus();
+	if (cfg->mode == LF_MODE_SEQUENTIAL)
+		srv->workers = 1;
+	if (cfg->routes != NULL)
+		r = routes_load(&srv->routes, cfg->routes, err, errlen);
+	else
+		r = routes_builtin(&srv->routes);
+	if (r < 0) {
+		if (cfg->routes == NULL)
+			snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	r = docroot_load(&srv->docroot, cfg->docroot, err, errlen);
+	if (r < 0)
+		goto fail;
+	srv->docroots = calloc(srv->routes.n ? srv->routes.n : 1, sizeof(*srv->docroots));
+	if (srv->docroots == NULL) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < srv->routes.n; i++) {
+		const struct route *rt = &srv->routes.v[i];
+
+		if (rt->kind != ROUTE_STATIC || rt->docroot == NULL)
+			continue;
+		r = docroot_load(&srv->docroots[i], rt->docroot, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	*out = srv;
+	return 0;
+fail:
+	server_free(srv);
+	return r;
+}
+
+void
+server_free(struct server *srv)
+{
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	if (srv->docroots != NULL)
+		for (i = 0; i < srv->routes.n; i++)
+			docroot_free(srv->docroots[i]);
+	free(srv->docroots);
+	docroot_free(srv->docroot);
+	routes_free(&srv->routes);
+	config_free(&srv->cfg);
+	free(srv);
+}
+
+const struct docroot *
+server_docroot(const struct server *srv, const struct route *r)
+{
+	size_t i = (size_t)(r - srv->routes.v);
+
+	if (i < srv->routes.n && srv->docroots[i] != NULL)
+		return srv->docroots[i];
+	return srv->docroot;
+}

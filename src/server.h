@@ -1,0 +1,36 @@
+/*
+ * server.h - everything a request needs that a config produces: the resolved
+ * settings, the routes table and the loaded docroots. Built whole from a
+ * config (so a reload can validate everything before touching the running
+ * engine), then read-only while an engine serves with it.
+ */
+#ifndef LF_SERVER_H
+#define LF_SERVER_H
+
+#include <stddef.h>
+
+#include "lfconfig.h"
+#include "routes.h"
+
+struct docroot;
+struct stats;
+
+struct server {
+	struct lf_config	 cfg;
+	unsigned		 workers;	/* cfg.workers, 0 resolved to online CPUs */
+	struct routes		 routes;
+	struct docroot		**docroots;	/* one per route; NULL unless static */
+	struct docroot		*docroot;	/* the ini's docroot (or the built-in page) */
+	struct stats		*stats;		/* shared across reloads, owned by main */
+	int			 pid;
+};
+
+/* Loads routes and docroots for CFG. 0, or -errno with a message in ERR. */
+int server_build(struct server **out, const struct lf_config *cfg,
+    struct stats *stats, char *err, size_t errlen);
+void server_free(struct server *srv);
+/* The docroot a static route serves from. */
+const struct docroot *server_docroot(const struct server *srv, const struct route *r);
+unsigned server_online_cpus(void);
+
+#endif
