@@ -1,0 +1,194 @@
+/*
+ * queue_bench.c - throughput of the two blocking queues (queue.h) across
+ * producer/consumer counts and capacities.  Each producer pushes its share of
+ * ITEMS, each consumer pops its share, and the run is timed from a common
+ * start barrier to the last join.  Prints CSV:
+ *
+ *	queue,producers,consumers,capacity,items,seconds,ops_per_sec
+ *
+ * where ops_per_sec is items moved (one push plus one pop) per second.
+ *
+ * usage: queue_bench [--quick] [--items N] [--runs N] [--kind lockfree|locked]
+ *
+ * --quick moves 20000 items per configuration; --runs reports the median of
+ * N runs of each configuration.  Not run by make check.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "queue.h"
+
+#define MAXT	8
+
+struct run {
+	struct queue		*q;
+	pthread_barrier_t	 start;
+	size_t			 nprod, ncons, items;
+};
+
+struct part {
+	struct run	*r;
+	size_t		 count;
+	size_t		 id;
+	pthread_t	 thread;
+};
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *
+producer(void *arg)
+{
+	struct part	*p = arg;
+	size_t		 i;
+
+	pthread_barrier_wait(&p->r->start);
+	for (i = 0; i < p->count; i++)
+		queue_push(p->r->q, (void *)(uintptr_t)(p->id << 32 | (i + 1)));
+	return NULL;
+}
+
+static void *
+consumer(void *arg)
+{
+	struct part	*p = arg;
+	size_t		 i;
+	uintptr_t	 sum = 0;
+
+	pthread_barrier_wait(&p->r->start);
+	for (i = 0; i < p->count; i++)
+		sum += (uintptr_t)queue_pop(p->r->q);
+	return (void *)sum;
+}
+
+/* Seconds to move ITEMS through a fresh queue, or a negative -errno. */
+static double
+bench_one(enum queue_kind kind, size_t np, size_t nc, size_t cap, size_t items)
+{
+	struct run	 r;
+	struct part	 prod[MAXT], cons[MAXT];
+	size_t		 i;
+	double		 t0;
+	int		 rc;
+
+	if ((rc = queue_create(&r.q, kind, cap)) != 0)
+		return rc;
+	r.nprod = np;
+	r.ncons = nc;
+	r.items = items;
+	pthread_barrier_init(&r.start, NULL, (unsigned int)(np + nc + 1));
+	/* Split exactly: every item pushed is popped by someone. */
+	for (i = 0; i < nc; i++) {
+		cons[i] = (struct part){ &r, items / nc + (i < items % nc), i, 0 };
+		pthread_create(&cons[i].thread, NULL, consumer, &cons[i]);
+	}
+	for (i = 0; i < np; i++) {
+		prod[i] = (struct part){ &r, items / np + (i < items % np), i, 0 };
+		pthread_create(&prod[i].thread, NULL, producer, &prod[i]);
+	}
+	pthread_barrier_wait(&r.start);
+	t0 = now();
+	for (i = 0; i < np; i++)
+		pthread_join(prod[i].thread, NULL);
+	for (i = 0; i < nc; i++)
+		pthread_join(cons[i].thread, NULL);
+	t0 = now() - t0;
+	pthread_barrier_destroy(&r.start);
+	queue_free(r.q);
+	return t0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: queue_bench [--quick] [--items N] [--runs N] "
+	    "[--kind lockfree|locked]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const size_t shapes[][2] = {
+		{1, 1}, {2, 2}, {4, 4}, {1, 3}, {3, 1}, {8, 8}
+	};
+	static const size_t caps[] = { 1, 8, 64, 1024 };
+	static const char *names[] = { "lockfree", "locked" };
+	static const struct option longopts[] = {
+		{ "quick",	no_argument,		NULL, 'Q' },
+		{ "items",	required_argument,	NULL, 'n' },
+		{ "runs",	required_argument,	NULL, 'r' },
+		{ "kind",	required_argument,	NULL, 'k' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	size_t		 items = 200000, s, c;
+	int		 runs = 1, kind, kmin = 0, kmax = 1, ch, i;
+	double		 t[16];
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'Q':
+			items = 20000;
+			break;
+		case 'n':
+			items = strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
+		case 'k':
+			if (strcmp(optarg, "lockfree") == 0)
+				kmin = kmax = QUEUE_LOCKFREE;
+			else if (strcmp(optarg, "locked") == 0)
+				kmin = kmax = QUEUE_LOCKED;
+			else
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || items == 0 || runs < 1 || runs > 16)
+		usage();
+
+	printf("queue,producers,consumers,capacity,items,seconds,ops_per_sec\n");
+	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+		for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
+			for (kind = kmin; kind <= kmax; kind++) {
+				for (i = 0; i < runs; i++)
+					if ((t[i] = bench_one(kind, shapes[s][0],
+					    shapes[s][1], caps[c], items)) < 0) {
+						fprintf(stderr, "queue_create: "
+						    "%s\n", strerror(-(int)t[i]));
+						return 1;
+					}
+				qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
+				printf("%s,%zu,%zu,%zu,%zu,%.6f,%.0f\n",
+				    names[kind], shapes[s][0], shapes[s][1],
+				    caps[c], items, t[runs / 2],
+				    items / t[runs / 2]);
+				fflush(stdout);
+			}
+	return 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * queue.c - the blocking queue the worker pool takes: one interface over the
+ * lock-free ring (mpmc.c) and the locked ring (lockq.c).
+ *
+ * The lock-free kind blocks with two eventcounts (park.c): consumers sleep on
+ * not_empty and producers on not_full.  A thread that finds the queue empty
+ * (full) first spins for a short while, because on a busy server the next
+ * item is usually microseconds away and a sleep/wake pair costs two
+ * syscalls; then it parks, so an idle worker uses no CPU.  Every successful
+ * push notifies not_empty and every successful pop notifies not_full, but a
+ * notify is only a fence and a load unless a thread is actually parked.
+ */
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+
+#include "lockq.h"
+#include "mpmc.h"
+#include "park.h"
+#include "queue.h"
+
+/*
+ * Spin budget before parking: QUEUE_SPIN polls with a CPU pause between them
+ * (roughly a microsecond or two), then QUEUE_YIELD polls with sched_yield()
+ * between them, which lets the thread we are waiting for run when the
+ * machine has fewer cores than busy threads.
+ */
+#define QUEUE_SPIN	128
+#define QUEUE_YIELD	4
+
+#define QUEUE_LINE	64
+
+struct queue {
+	enum queue_kind		 kind;
+	size_t			 capacity;
+	struct mpmc		*mpmc;
+	struct lockq		*lockq;
+	/* Written only when someone parks; apart from the fields above. */
+	_Alignas(QUEUE_LINE) struct park not_empty;
+	_Alignas(QUEUE_LINE) struct park not_full;
+};
+
+static inline void
+queue_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+int
+queue_create(struct queue **out, enum queue_kind kind, size_t capacity)
+{
+	struct queue	*q;
+	void		*mem;
+	int		 rc;
+
+	*out = NULL;
+	if (capacity == 0)
+		return -EINVAL;
+	if (kind != QUEUE_LOCKFREE && kind != QUEUE_LOCKED)
+		return -EINVAL;
+	if (posix_memalign(&mem, QUEUE_LINE, sizeof(*q)) != 0)
+		return -ENOMEM;
+	q = mem;
+	q->kind = kind;
+	q->capacity = capacity;
+	q->mpmc = NULL;
+	q->lockq = NULL;
+	park_init(&q->not_empty);
+	park_init(&q->not_full);
+	if (kind == QUEUE_LOCKFREE)
+		rc = mpmc_create(&q->mpmc, capacity);
+	else
+		rc = lockq_create(&q->lockq, capacity);
+	if (rc != 0) {
+		free(q);
+		return rc;
+	}
+	*out = q;
+	return 0;
+}
+
+void
+queue_free(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	mpmc_free(q->mpmc);
+	lockq_free(q->lockq);
+	free(q);
+}
+
+bool
+queue_try_push(struct queue *q, void *item)
+{
+	if (q->kind == QUEUE_LOCKED)
+		return lockq_try_push(q->lockq, item);
+	if (!mpmc_try_push(q->mpmc, item))
+		return false;
+	park_notify_one(&q->not_empty);
+	return true;
+}
+
+bool
+queue_try_pop(struct queue *q, void **item)
+{
+	if (q->kind == QUEUE_LOCKED)
+		return lockq_try_pop(q->lockq, item);
+	if (!mpmc_try_pop(q->mpmc, item))
+		return false;
+	park_notify_one(&q->not_full);
+	return true;
+}
+
+/* Spin for a while; true once mpmc_try_push succeeded. */
+static bool
+queue_spin_push(struct queue *q, void *item)
+{
+	int	 i;
+
+	for (i = 0; i < QUEUE_SPIN; i++) {
+		queue_cpu_relax();
+		if (mpmc_try_push(q->mpmc, item))
+			return true;
+	}
+	for (i = 0; i < QUEUE_YIELD; i++) {
+		sched_yield();
+		if (mpmc_try_push(q->mpmc, item))
+			return true;
+	}
+	return false;
+}
+
+static bool
+queue_spin_pop(struct queue *q, void **item)
+{
+	int	 i;
+
+	for (i = 0; i < QUEUE_SPIN; i++) {
+		queue_cpu_relax();
+		if (mpmc_try_pop(q->mpmc, item))
+			return true;
+	}
+	for (i = 0; i < QUEUE_YIELD; i++) {
+		sched_yield();
+		if (mpmc_try_pop(q->mpmc, item))
+			return true;
+	}
+	return false;
+}
+
+/* Park until the push succeeds: the waiter's side of park.h's protocol. */
+static void
+queue_park_push(struct queue *q, void *item)
+{
+	uint32_t	 key;
+
+	for (;;) {
+		key = park_prepare(&q->not_full);
+		if (mpmc_try_push(q->mpmc, item)) {
+			park_cancel(&q->not_full);
+			return;
+		}
+		park_wait(&q->not_full, key);
+		if (mpmc_try_push(q->mpmc, item))
+			return;
+	}
+}
+
+static void *
+queue_park_pop(struct queue *q)
+{
+	void		*item;
+	uint32_t	 key;
+
+	for (;;) {
+		key = park_prepare(&q->not_empty);
+		if (mpmc_try_pop(q->mpmc, &item)) {
+			park_cancel(&q->not_empty);
+			return item;
+		}
+		park_wait(&q->not_empty, key);
+		if (mpmc_try_pop(q->mpmc, &item))
+			return item;
+	}
+}
+
+bool
+queue_push(struct queue *q, void *item)
+{
+	bool	 waited = false;
+
+	if (q->kind == QUEUE_LOCKED) {
+		if (lockq_try_push(q->lockq, item))
+			return false;
+		lockq_push(q->lockq, item);
+		return true;
+	}
+	if (!mpmc_try_push(q->mpmc, item)) {
+		waited = true;
+		if (!queue_spin_push(q, item))
+			queue_park_push(q, item);
+	}
+	park_notify_one(&q->not_empty);
+	return waited;
+}
+
+void *
+queue_pop(struct queue *q)
+{
+	void	*item;
+
+	if (q->kind == QUEUE_LOCKED)
+		return lockq_pop(q->lockq);
+	if (!mpmc_try_pop(q->mpmc, &item) && !queue_spin_pop(q, &item))
+		item = queue_park_pop(q);
+	park_notify_one(&q->not_full);
+	return item;
+}
+
+size_t
+queue_capacity(const struct queue *q)
+{
+	return q->capacity;
+}
+
+enum queue_kind
+queue_kind(const struct queue *q)
+{
+	return q->kind;
+}
