@@ -398,7 +398,8 @@ routes_load(struct routes *r, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		if (rv != 0)
 			goto done;
-		lines[i] = config_setting_source_line(g);
+		lines[i] = config_setting_source_line(
+		    config_setting_get_member(g, "path"));
 		for (j = 0; j < i; j++)
 			if (strcmp(t.v[j].path, t.v[i].path) == 0) {
 				rv = routes_error(&p, config_setting_get_member(g,
