@@ -33,5 +33,7 @@ const struct docroot_file *docroot_lookup(const struct docroot *d, const char *p
 /* Content-Type for a file name by its extension (application/octet-stream if unknown). */
 const char *docroot_mime_type(const char *name);
 size_t docroot_count(const struct docroot *d);
+/* Files left out: too large, unreadable, special, or links leading out. */
+size_t docroot_skipped(const struct docroot *d);
 
 #endif

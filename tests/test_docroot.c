@@ -1,0 +1,301 @@
+/*
+ * test_docroot.c - docroot.c on a temporary tree: files, index.html at the
+ * root and in nested directories, dotfiles, symbolic links in and out of the
+ * root, a FIFO, an oversized (sparse) file, Content-Types, misses, and the
+ * built-in page.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "docroot.h"
+#include "http.h"
+#include "tap.h"
+
+static char top[64];
+
+static void
+put(const char *rel, const char *data)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if ((f = fopen(path, "w")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs(data, f);
+	fclose(f);
+}
+
+static void
+dir(const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if (mkdir(path, 0755) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void
+link_to(const char *target, const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if (symlink(target, path) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* Looks PATH up as a request would reach it: through http_normalize_path. */
+static const struct docroot_file *
+get(const struct docroot *d, const char *path)
+{
+	char norm[256];
+	int n = http_normalize_path(path, strlen(path), norm, sizeof(norm));
+
+	return n < 0 ? NULL : docroot_lookup(d, norm, n);
+}
+
+static bool
+has(const struct docroot *d, const char *path, const char *data,
+    const char *type)
+{
+	const struct docroot_file *f = get(d, path);
+
+	return f != NULL && f->len == strlen(data) &&
+	    memcmp(f->data, data, f->len) == 0 &&
+	    strcmp(f->content_type, type) == 0;
+}
+
+static void
+test_tree(void)
+{
+	const char *html = "text/html; charset=utf-8";
+	char err[256] = "", outside[128], path[256];
+	struct docroot *d = NULL;
+	const struct docroot_file *f;
+	int rc, fd;
+
+	snprintf(top, sizeof(top), "/tmp/lf-docroot-XXXXXX");
+	if (mkdtemp(top) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	dir("root");
+	dir("outside");
+	put("outside/secret.txt", "secret");
+	put("root/index.html", "<h1>root</h1>\n");
+	put("root/style.css", "body{}\n");
+	put("root/app.js", "1;\n");
+	put("root/data.json", "{}\n");
+	put("root/Logo.PNG", "\x89PNG");
+	put("root/noext", "raw");
+	put("root/empty.txt", "");
+	put("root/a b.txt", "space");
+	put("root/.hidden", "nope");
+	dir("root/.git");
+	put("root/.git/config", "nope");
+	dir("root/.well-known");
+	put("root/.well-known/acme", "token");
+	dir("root/sub");
+	put("root/sub/index.html", "<h1>sub</h1>\n");
+	put("root/sub/page.htm", "page");
+	dir("root/sub/deeper");
+	put("root/sub/deeper/x.txt", "deep");
+	dir("root/sub/.dot");
+	put("root/sub/.dot/y.txt", "nope");
+	dir("root/sub/deeper/.well-known");
+	put("root/sub/deeper/.well-known/z", "nope");
+	dir("root/nodir");
+	put("root/nodir/file.svg", "<svg/>");
+	link_to("style.css", "root/link_in.css");
+	link_to("../sub/deeper/x.txt", "root/nodir/up.txt");
+	snprintf(outside, sizeof(outside), "%s/outside/secret.txt", top);
+	link_to(outside, "root/link_out.txt");
+	link_to("../outside/secret.txt", "root/link_rel_out.txt");
+	link_to("sub", "root/link_dir");
+	link_to("missing", "root/dangling");
+	link_to("loop", "root/loop");
+	snprintf(path, sizeof(path), "%s/root/fifo", top);
+	ok(mkfifo(path, 0644) == 0, "fifo made");
+	snprintf(path, sizeof(path), "%s/root/big.bin", top);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	ok(fd >= 0 && ftruncate(fd, (off_t)DOCROOT_MAX_FILE + 1) == 0,
+	    "sparse file one byte over DOCROOT_MAX_FILE");
+	close(fd);
+
+	snprintf(path, sizeof(path), "%s/root", top);
+	rc = docroot_load(&d, path, err, sizeof(err));
+	ok(rc == 0 && d != NULL, "tree loads (%d %s)", rc, err);
+	if (d == NULL)
+		return;
+	/*
+	 * index.html style.css app.js data.json Logo.PNG noext empty.txt
+	 * "a b.txt" .well-known/acme sub/index.html sub/page.htm
+	 * sub/deeper/x.txt nodir/file.svg link_in.css nodir/up.txt
+	 */
+	ok(docroot_count(d) == 15, "15 files loaded (got %zu)", docroot_count(d));
+	/* link_out link_rel_out link_dir dangling loop fifo big.bin */
+	ok(docroot_skipped(d) == 7, "7 entries skipped (got %zu)",
+	    docroot_skipped(d));
+
+	ok(has(d, "/", "<h1>root</h1>\n", html), "/ serves index.html");
+	ok(has(d, "/index.html", "<h1>root</h1>\n", html), "/index.html");
+	ok(get(d, "/") == get(d, "/index.html"), "one file behind both names");
+	ok(has(d, "/sub/", "<h1>sub</h1>\n", html), "/sub/ serves its index");
+	ok(has(d, "/sub", "<h1>sub</h1>\n", html), "/sub serves its index too");
+	ok(has(d, "/sub/index.html", "<h1>sub</h1>\n", html),
+	    "/sub/index.html");
+	ok(has(d, "/sub/page.htm", "page", html), ".htm is HTML");
+	ok(has(d, "/sub/deeper/x.txt", "deep", "text/plain; charset=utf-8"),
+	    "nested two deep");
+	ok(has(d, "/style.css", "body{}\n", "text/css; charset=utf-8"), "css");
+	ok(has(d, "/app.js", "1;\n", "text/javascript; charset=utf-8"), "js");
+	ok(has(d, "/data.json", "{}\n", "application/json"), "json");
+	ok(has(d, "/Logo.PNG", "\x89PNG", "image/png"),
+	    "extension matched in any case");
+	ok(has(d, "/noext", "raw", "application/octet-stream"),
+	    "no extension: octet-stream");
+	ok(has(d, "/empty.txt", "", "text/plain; charset=utf-8"),
+	    "empty file");
+	ok(has(d, "/a%20b.txt", "space", "text/plain; charset=utf-8"),
+	    "escaped name");
+	ok(has(d, "/sub/../style.css", "body{}\n", "text/css; charset=utf-8"),
+	    "dot segments resolved before the lookup");
+	ok(has(d, "/.well-known/acme", "token", "application/octet-stream"),
+	    ".well-known is served");
+	ok(has(d, "/link_in.css", "body{}\n", "text/css; charset=utf-8"),
+	    "symlink inside the root is followed");
+	ok(has(d, "/nodir/up.txt", "deep", "text/plain; charset=utf-8"),
+	    "relative symlink to another directory of the root");
+	ok(has(d, "/nodir/file.svg", "<svg/>", "image/svg+xml"), "svg");
+
+	ok(get(d, "/link_out.txt") == NULL, "absolute symlink out: skipped");
+	ok(get(d, "/link_rel_out.txt") == NULL, "relative symlink out: skipped");
+	ok(get(d, "/link_dir/index.html") == NULL && get(d, "/link_dir") == NULL,
+	    "symlinked directory not followed");
+	ok(get(d, "/.hidden") == NULL, "dotfile skipped");
+	ok(get(d, "/.git/config") == NULL, "dot directory skipped");
+	ok(get(d, "/sub/.dot/y.txt") == NULL, "nested dot directory skipped");
+	ok(get(d, "/sub/deeper/.well-known/z") == NULL,
+	    ".well-known only at the root");
+	ok(get(d, "/fifo") == NULL, "fifo skipped");
+	ok(get(d, "/big.bin") == NULL, "oversized file skipped");
+	ok(get(d, "/nope") == NULL, "miss");
+	ok(get(d, "/nodir/") == NULL && get(d, "/nodir") == NULL,
+	    "directory without index.html: miss");
+	ok(get(d, "/style.css/") == NULL, "file with a trailing slash: miss");
+	ok(get(d, "/sub/page") == NULL, "no extension guessing");
+	ok(get(d, "/INDEX.HTML") == NULL, "lookups are case-sensitive");
+	ok(docroot_lookup(d, "/index.htm", 10) == NULL, "prefix of a name: miss");
+	ok(docroot_lookup(d, "/index.html", 11) != NULL &&
+	    docroot_lookup(d, "/index.htmlx", 11) != NULL,
+	    "lookup uses the length, not a NUL");
+
+	f = get(d, "/style.css");
+	ok(f != NULL && f->etag[0] == '"' && f->etag[strlen(f->etag) - 1] == '"' &&
+	    strlen(f->etag) > 2, "etag quoted (%s)", f ? f->etag : "");
+	ok(f != NULL && strcmp(f->path, "/style.css") == 0, "file path");
+	ok(get(d, "/app.js") != NULL && strcmp(get(d, "/app.js")->etag,
+	    f->etag) != 0, "different files, different etags");
+	docroot_free(d);
+
+	snprintf(path, sizeof(path), "%s/missing", top);
+	err[0] = '\0';
+	rc = docroot_load(&d, path, err, sizeof(err));
+	ok(rc == -ENOENT && d == NULL && strstr(err, path) != NULL,
+	    "missing root: -ENOENT naming it (%s)", err);
+	snprintf(path, sizeof(path), "%s/root/index.html", top);
+	err[0] = '\0';
+	rc = docroot_load(&d, path, err, sizeof(err));
+	ok(rc == -ENOTDIR && d == NULL && err[0] != '\0',
+	    "root that is a file: -ENOTDIR (%s)", err);
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", top);
+	ok(system(path) == 0, "temporary tree removed");
+}
+
+static void
+test_builtin(void)
+{
+	char err[128];
+	struct docroot *d = NULL;
+	const struct docroot_file *f;
+
+	ok(docroot_load(&d, NULL, err, sizeof(err)) == 0 && d != NULL,
+	    "built-in docroot");
+	f = docroot_lookup(d, "/", 1);
+	ok(f != NULL && f == docroot_lookup(d, "/index.html", 11),
+	    "built-in page at / and /index.html");
+	ok(f != NULL && f->len >= 600 && f->len <= 1024 &&
+	    f->len == strlen(f->data), "built-in page is 600..1024 bytes (%zu)",
+	    f ? f->len : 0);
+	ok(f != NULL && strstr(f->data, "lfserver") != NULL &&
+	    strncmp(f->data, "<!DOCTYPE html>", 15) == 0, "and is an HTML page");
+	ok(f != NULL && strcmp(f->content_type, "text/html; charset=utf-8") == 0,
+	    "built-in page type");
+	ok(docroot_count(d) == 1 && docroot_lookup(d, "/x", 2) == NULL,
+	    "nothing else");
+	docroot_free(d);
+	docroot_free(NULL);
+	ok(docroot_lookup(NULL, "/", 1) == NULL && docroot_count(NULL) == 0,
+	    "NULL docroot is empty");
+}
+
+static void
+test_mime(void)
+{
+	static const struct {
+		const char *name, *type;
+	} t[] = {
+		{ "a.html", "text/html; charset=utf-8" },
+		{ "a.HTM", "text/html; charset=utf-8" },
+		{ "a.txt", "text/plain; charset=utf-8" },
+		{ "x/y.jpg", "image/jpeg" },
+		{ "y.jpeg", "image/jpeg" },
+		{ "y.gif", "image/gif" },
+		{ "y.ico", "image/x-icon" },
+		{ "y.webp", "image/webp" },
+		{ "y.pdf", "application/pdf" },
+		{ "y.xml", "application/xml" },
+		{ "y.wasm", "application/wasm" },
+		{ "y.woff2", "font/woff2" },
+		{ "y.tar.gz", "application/gzip" },
+		{ "y.", "application/octet-stream" },
+		{ ".bashrc", "application/octet-stream" },
+		{ "dir.html/file", "application/octet-stream" },
+		{ "y.unknownext", "application/octet-stream" },
+	};
+	size_t i;
+	bool good = true;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(docroot_mime_type(t[i].name), t[i].type) != 0) {
+			printf("# %s: %s\n", t[i].name,
+			    docroot_mime_type(t[i].name));
+			good = false;
+		}
+	ok(good, "Content-Type table");
+}
+
+int
+main(void)
+{
+	test_tree();
+	test_builtin();
+	test_mime();
+	return done_testing();
+}
