@@ -1,0 +1,141 @@
+/*
+ * test_handlers.c - the workloads and the router, without sockets: primes,
+ * /cpu and /io parameters and caps, the /mixed cycle, /stats JSON, static
+ * lookups, methods and traversal attempts.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handlers.h"
+#include "router.h"
+#include "stats.h"
+#include "tap.h"
+
+static struct server *srv;
+
+/* Parses RAW as a request and dispatches it. */
+static int
+get(const char *raw, struct response *resp)
+{
+	struct http_request req;
+	int status, r;
+
+	r = http_parse_request(raw, strlen(raw), &req, &status);
+	if (r <= 0)
+		return -1;
+	router_dispatch(srv, &req, resp);
+	return resp->status;
+}
+
+static int
+body_is(const struct response *r, const char *s)
+{
+	return r->body != NULL && r->body_len == strlen(s) && memcmp(r->body, s, r->body_len) == 0;
+}
+
+static int
+body_has(const struct response *r, const char *s)
+{
+	char tmp[2048];
+	size_t n = r->body_len < sizeof(tmp) - 1 ? r->body_len : sizeof(tmp) - 1;
+
+	if (r->body == NULL)
+		return 0;
+	memcpy(tmp, r->body, n);
+	tmp[n] = '\0';
+	return strstr(tmp, s) != NULL;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int
+main(void)
+{
+	struct lf_config cfg;
+	struct stats *st;
+	struct response resp;
+	char err[512];
+	double t;
+	int i, kinds[3] = { 0, 0, 0 };
+
+	ok(primes_count(0) == 0 && primes_count(1) == 0 && primes_count(2) == 1,
+	    "primes <= 0, 1, 2");
+	ok(primes_count(10) == 4 && primes_count(100) == 25 && primes_count(1000) == 168,
+	    "primes <= 10, 100, 1000: 4, 25, 168");
+	ok(primes_count(10000) == 1229, "primes <= 10000: 1229 (the study's workload)");
+	ok(primes_count(100000) == 9592, "primes <= 100000: 9592");
+
+	config_init(&cfg);
+	ok(stats_create(&st) == 0, "stats");
+	ok(server_build(&srv, &cfg, st, err, sizeof(err)) == 0, "server from built-in defaults");
+	config_free(&cfg);
+
+	ok(get("GET /cpu HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    body_is(&resp, "primes<=10000: 1229\n"), "/cpu defaults to n=10000");
+	ok(get("GET /cpu?n=100 HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    body_is(&resp, "primes<=100: 25\n"), "/cpu?n=100");
+	ok(get("GET /cpu?x=1&n=1000 HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    body_is(&resp, "primes<=1000: 168\n"), "/cpu finds n among other parameters");
+	ok(get("GET /cpu?n=1000001 HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "/cpu over the cap is 400");
+	ok(get("GET /cpu?n=abc HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "/cpu with a malformed n is 400");
+	ok(get("GET /cpu?n=-5 HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "/cpu with a negative n is 400");
+
+	t = now_ms();
+	ok(get("GET /io?ms=30 HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    body_is(&resp, "slept 30 ms\n"), "/io?ms=30");
+	ok(now_ms() - t >= 29.5, "/io?ms=30 sleeps at least 30 ms");
+	ok(get("GET /io?ms=10001 HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "/io over the cap is 400");
+
+	for (i = 0; i < 9; i++) {
+		get("GET /mixed HTTP/1.1\r\nHost: x\r\n\r\n", &resp);
+		if (resp.status != 200)
+			break;
+		if (body_has(&resp, "<html"))
+			kinds[0]++;
+		else if (body_has(&resp, "primes<="))
+			kinds[1]++;
+		else if (body_has(&resp, "slept"))
+			kinds[2]++;
+	}
+	ok(i == 9 && kinds[0] == 3 && kinds[1] == 3 && kinds[2] == 3,
+	    "/mixed cycles static, cpu, io 1:1:1 (%d %d %d)", kinds[0], kinds[1], kinds[2]);
+
+	ok(get("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    strcmp(resp.content_type, "application/json") == 0 &&
+	    body_has(&resp, "\"mode\":\"lockfree\"") && body_has(&resp, "\"requests\":"),
+	    "/stats is JSON with the mode and counters");
+
+	ok(get("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    body_has(&resp, "lfserver") && strncmp(resp.content_type, "text/html", 9) == 0,
+	    "/ serves the built-in page as text/html");
+	ok(get("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200, "HEAD / is 200");
+	ok(get("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 404, "unknown path is 404");
+	ok(get("POST / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "POST is 405");
+	ok(get("DELETE /cpu HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "DELETE is 405");
+	ok(get("BREW / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 501, "an unknown method is 501");
+	ok(get("GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "/../../etc/passwd is refused");
+	ok(get("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "/%%2e%%2e/ is refused");
+	ok(get("GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400, "%%00 is refused");
+	ok(get("GET /x/../index.html HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200,
+	    "a dot segment inside the root resolves");
+
+	server_free(srv);
+	stats_free(st);
+	return done_testing();
+}
