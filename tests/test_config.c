@@ -598,6 +598,82 @@ test_set(void)
 	config_free(&c);
 }
 
+/*
+ * etc/lfserver.ini as installed changes nothing, shows every key, and the
+ * default it shows is the real one: uncommented, the file still loads to
+ * the built-in defaults.
+ */
+static void
+test_shipped(void)
+{
+	static const char *const keys[] = { "mode", "workers", "queue_capacity",
+	    "listen", "docroot", "routes", "keepalive_timeout", "request_timeout",
+	    "max_connections", "interval", NULL };
+	const char *shipped = LF_TOP_SRCDIR "/etc/lfserver.ini";
+	struct lf_config c, d;
+	char line[512], *uncommented = NULL;
+	size_t len = 0, i;
+	int seen[10] = { 0 };
+	FILE *fp, *out;
+
+	config_init(&c);
+	config_init(&d);
+	errbuf[0] = '\0';
+	ok(config_load(&c, shipped, false, errbuf, sizeof(errbuf)) == 0,
+	    "shipped lfserver.ini loads: %s", errbuf);
+	ok(c.mode == d.mode && c.workers == d.workers &&
+	    c.queue_capacity == d.queue_capacity &&
+	    strcmp(c.listen, d.listen) == 0 && c.docroot == NULL &&
+	    c.routes == NULL && c.keepalive_timeout == d.keepalive_timeout &&
+	    c.request_timeout == d.request_timeout &&
+	    c.max_connections == d.max_connections &&
+	    c.stats_interval == d.stats_interval,
+	    "shipped lfserver.ini changes nothing");
+	config_free(&c);
+
+	if ((fp = fopen(shipped, "r")) == NULL ||
+	    (out = open_memstream(&uncommented, &len)) == NULL) {
+		ok(0, "read %s", shipped);
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		for (i = 0; keys[i] != NULL; i++) {
+			size_t kl = strlen(keys[i]);
+
+			if (line[0] == ';' && strncmp(line + 1, keys[i], kl) == 0 &&
+			    strncmp(line + 1 + kl, " = ", 3) == 0)
+				break;
+		}
+		if (keys[i] != NULL) {
+			seen[i]++;
+			/* the paths have no default to show */
+			if (strcmp(keys[i], "docroot") != 0 &&
+			    strcmp(keys[i], "routes") != 0) {
+				fputs(line + 1, out);
+				continue;
+			}
+		}
+		fputs(line, out);
+	}
+	fclose(fp);
+	fclose(out);
+	for (i = 0; keys[i] != NULL; i++)
+		ok(seen[i] == 1, "shipped lfserver.ini shows ;%s = once", keys[i]);
+	ok(load(&c, uncommented) == 0, "shipped defaults uncommented load: %s",
+	    errbuf);
+	ok(c.mode == d.mode && c.workers == d.workers &&
+	    c.queue_capacity == d.queue_capacity &&
+	    strcmp(c.listen, d.listen) == 0 &&
+	    c.keepalive_timeout == d.keepalive_timeout &&
+	    c.request_timeout == d.request_timeout &&
+	    c.max_connections == d.max_connections &&
+	    c.stats_interval == d.stats_interval,
+	    "the defaults the shipped file shows are the built-in ones");
+	config_free(&c);
+	config_free(&d);
+	free(uncommented);
+}
+
 static void
 cleanup(const char *dir)
 {
@@ -632,6 +708,7 @@ main(void)
 	test_structure_errors();
 	test_load_semantics();
 	test_set();
+	test_shipped();
 	cleanup(tmpdir);
 	return done_testing();
 }

@@ -387,6 +387,38 @@ test_errors(void)
 	routes_free(&r);
 }
 
+/* etc/routes.conf is the built-in table written out. */
+static void
+test_shipped(void)
+{
+	struct routes b, f;
+	const struct route *x, *y;
+	size_t i;
+	int same;
+
+	ok(routes_builtin(&b) == 0, "built-in table");
+	if (routes_load(&f, LF_TOP_SRCDIR "/etc/routes.conf", errbuf,
+	    sizeof(errbuf)) != 0) {
+		ok(0, "shipped routes.conf loads: %s", errbuf);
+		routes_free(&b);
+		return;
+	}
+	ok(f.n == b.n, "shipped routes.conf has the built-in %zu routes", b.n);
+	for (i = 0; i < f.n && i < b.n; i++) {
+		x = &f.v[i];
+		y = &b.v[i];
+		same = strcmp(x->path, y->path) == 0 && x->kind == y->kind &&
+		    x->prefix == y->prefix && x->docroot == NULL &&
+		    y->docroot == NULL && x->cpu_n == y->cpu_n &&
+		    x->cpu_n_max == y->cpu_n_max && x->io_ms == y->io_ms &&
+		    x->io_ms_max == y->io_ms_max && x->w_static == y->w_static &&
+		    x->w_cpu == y->w_cpu && x->w_io == y->w_io;
+		ok(same, "shipped route %s equals the built-in one", x->path);
+	}
+	routes_free(&f);
+	routes_free(&b);
+}
+
 static void
 cleanup(const char *dir)
 {
@@ -414,6 +446,7 @@ main(void)
 	test_good_file();
 	test_match();
 	test_errors();
+	test_shipped();
 	cleanup(tmpdir);
 	return done_testing();
 }
