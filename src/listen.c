@@ -15,54 +15,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "lfconfig.h"
 #include "listen.h"
-
-/* Parses ADDR into SS. 0 or -EINVAL. */
-static int
-listen_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[64];
-	const char *colon;
-	char *end;
-	unsigned long port;
-	size_t hlen;
-
-	colon = strrchr(addr, ':');
-	if (colon == NULL || colon == addr)
-		return -EINVAL;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || port < 1 || port > 65535)
-		return -EINVAL;
-	hlen = (size_t)(colon - addr);
-	if (hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		if (hlen < 3 || host[hlen - 1] != ']')
-			return -EINVAL;
-		host[hlen - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			return -EINVAL;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		if (strcmp(host, "*") == 0)
-			s4->sin_addr.s_addr = htonl(INADDR_ANY);
-		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -EINVAL;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*s4);
-	}
-	return 0;
-}
 
 static int
 listen_bind(const char *addr, int *out, char *err, size_t errlen)
@@ -71,7 +25,7 @@ listen_bind(const char *addr, int *out, char *err, size_t errlen)
 	socklen_t sslen;
 	int fd, one = 1, r;
 
-	if (listen_parse(addr, &ss, &sslen) < 0) {
+	if (config_listen_parse(addr, &ss, &sslen) < 0) {
 		snprintf(err, errlen, "listen '%s': expected ADDR:PORT, [IPV6]:PORT or *:PORT", addr);
 		return -EINVAL;
 	}

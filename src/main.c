@@ -28,7 +28,7 @@
 #include "server.h"
 #include "stats.h"
 
-#define DEFAULT_CONFIG	SYSCONFDIR "/lfserver.ini"
+#define DEFAULT_CONFIG	LF_DEFAULT_CONFIG_PATH
 
 /* Command-line settings: they override the file, at start and on reload. */
 struct overrides {

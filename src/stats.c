@@ -143,6 +143,16 @@ stats_sum(struct stats *s, struct stats_snapshot *out, uint64_t *hist, uint64_t 
 	out->uptime_s = (double)(stats_now_ns() - s->started_ns) / 1e9;
 }
 
+/* A bucket's value is its upper bound: never report more than the real maximum. */
+static void
+stats_clamp(struct stats_snapshot *s)
+{
+	if (s->p50_us > s->max_us)
+		s->p50_us = s->max_us;
+	if (s->p99_us > s->max_us)
+		s->p99_us = s->max_us;
+}
+
 void
 stats_total(struct stats *s, struct stats_snapshot *out)
 {
@@ -159,6 +169,7 @@ stats_total(struct stats *s, struct stats_snapshot *out)
 	out->p99_us = percentile(hist, total, 0.99);
 	m = atomic_load_explicit(&s->max_us_ever, memory_order_relaxed);
 	out->max_us = max > m ? max : m;
+	stats_clamp(out);
 }
 
 void
@@ -193,6 +204,7 @@ stats_interval(struct stats *s, struct stats_interval_state *st,
 	out->p50_us = percentile(hist, total, 0.50);
 	out->p99_us = percentile(hist, total, 0.99);
 	out->max_us = max;
+	stats_clamp(out);
 	st->last_ns = now;
 	st->last_requests = out->requests;
 }
