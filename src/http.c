@@ -84,6 +84,38 @@ static const char *const http_reasons[600] = {
 	[505] = "HTTP Version Not Supported",
 };
 
+/*
+ * Word-at-a-time skipping over the long runs (targets, field values): true
+ * when none of the 8 bytes of X is below LO or is DEL. The "has less" test
+ * is exact for whether any byte qualifies, which is all that is asked; the
+ * byte loop after it finds which one.
+ */
+#define SWAR_ONES	0x0101010101010101ULL
+#define SWAR_HIGHS	0x8080808080808080ULL
+
+static inline bool
+http_swar_plain(uint64_t x, unsigned lo)
+{
+	uint64_t del = x ^ (SWAR_ONES * 0x7f);
+
+	return ((((x - SWAR_ONES * lo) & ~x) | ((del - SWAR_ONES) & ~del)) &
+	    SWAR_HIGHS) == 0;
+}
+
+static inline const unsigned char *
+http_skip_plain(const unsigned char *p, const unsigned char *lim, unsigned lo)
+{
+	uint64_t x;
+
+	while (lim - p >= 8) {
+		memcpy(&x, p, 8);
+		if (!http_swar_plain(x, lo))
+			break;
+		p += 8;
+	}
+	return p;
+}
+
 static enum http_method
 http_method_lookup(const char *s, size_t len)
 {
@@ -278,6 +310,7 @@ http_parse_request(const char *buf, size_t len, struct http_request *req,
 	/* request-target SP */
 	tok = p;
 	lim = end - p > HTTP_MAX_TARGET ? p + HTTP_MAX_TARGET + 1 : end;
+	p = http_skip_plain(p, lim, 0x21);
 	while (p < lim && (http_ctype[*p] & C_TARGET))
 		p++;
 	if (p - tok > HTTP_MAX_TARGET)
@@ -337,6 +370,7 @@ http_parse_request(const char *buf, size_t len, struct http_request *req,
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		val = p;
+		p = http_skip_plain(p, end, 0x20);
 		while (p < end && (http_ctype[*p] & C_VALUE))
 			p++;
 		vend = p;
