@@ -1,0 +1,1112 @@
+#!/usr/bin/env python3
+"""
+lfbench.py - the benchmark driver that reproduces the original study.
+
+The study (a Rust server) timed a lock-free pool, a locked pool,
+thread-per-connection and a sequential baseline with ApacheBench on four
+workloads.  This driver repeats its three experiments against the real
+lfserver binary (worker scaling, queue capacity, request scaling), adds the
+comparison with nginx serving the same page, and measures the performance
+targets of docs/BENCHMARKS.md.  For every point it starts a fresh server on
+a free loopback port, checks that the server answers correctly and runs
+in the mode asked for, runs a warm-up and then the load generator N times,
+and writes one CSV row per run (raw.csv) and one per point (median.csv).
+A failed or non-2xx request stops the suite with a non-zero exit: a
+benchmark that quietly counted errors as fast answers would be worse than
+none.  bench/report.py turns median.csv into plots and a report.
+
+Python 3 standard library only, so that `make bench` needs nothing beyond
+the load generators (apt-get install -y apache2-utils wrk nginx-light
+gnuplot-nox).
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+DEBIAN_PACKAGE = {
+	'ab': 'apache2-utils',
+	'wrk': 'wrk',
+	'nginx': 'nginx-light',
+	'gnuplot': 'gnuplot-nox',
+	'taskset': 'util-linux',
+}
+SETUP_LINE = 'apt-get install -y apache2-utils wrk nginx-light gnuplot-nox'
+
+MODES = ['lockfree', 'locked', 'thread-per-connection', 'sequential']
+POOL_MODES = ['lockfree', 'locked']
+
+# workload -> URL path; the study's four: an in-memory HTML page, primes up
+# to 10,000, a 10 ms sleep, and the server's deterministic mix of the three.
+WORKLOADS = {
+	'static': '/',
+	'cpu': '/cpu?n=10000',
+	'io': '/io?ms=10',
+	'mixed': '/mixed',
+}
+
+RAW_FIELDS = [
+	'experiment', 'server', 'mode', 'workers', 'queue_capacity',
+	'workload', 'path', 'tool', 'concurrency', 'threads', 'requests',
+	'duration_s', 'repeat', 'time_taken_s', 'requests_per_s', 'completed',
+	'failed', 'non2xx', 'p50_ms', 'p99_ms', 'server_cpu_s',
+	'server_peak_rss_kb', 'pinned', 'cpu_model', 'cores', 'kernel',
+	'profile', 'timestamp',
+]
+KEY_FIELDS = [
+	'experiment', 'server', 'mode', 'workers', 'queue_capacity',
+	'workload', 'path', 'tool', 'concurrency', 'threads', 'requests',
+	'duration_s', 'pinned', 'cpu_model', 'cores', 'kernel', 'profile',
+]
+MEDIAN_FIELDS = KEY_FIELDS + [
+	'repeats', 'time_taken_s', 'time_min_s', 'time_max_s',
+	'requests_per_s', 'completed', 'failed', 'non2xx', 'p50_ms', 'p99_ms',
+	'server_cpu_s', 'server_peak_rss_kb',
+]
+
+# Grids.  `quick` must finish in under ten minutes on a 2-core machine, so
+# it trims request counts and grids and runs the grids once (the targets
+# and the nginx comparison keep three repeats).
+PROFILES = {
+	'quick': {
+		'grid_concurrency': 100,
+		'static_ab_requests': 10000,
+		'io_ab_requests': 6400,
+		'repeats': 1,
+		'target_repeats': 3,
+		'scaling_workers': [1, 2, 4, 8, 16, 32, 64, 128],
+		'scaling_workloads': ['static', 'cpu', 'io', 'mixed'],
+		'scaling_requests': {'static': 2000, 'cpu': 2000, 'io': 400,
+		    'mixed': 1000},
+		'scaling_concurrency': 100,
+		'queue_capacities': [1, 4, 16, 64, 256, 1024],
+		'queue_workloads': ['static', 'cpu'],
+		'queue_requests': 2000,
+		'request_counts': [1000, 3000, 10000],
+		'request_workloads': ['static', 'cpu'],
+		'wrk_duration': 5,
+		'cpu_target_requests': 3000,
+		'wrk_cpu_duration': 3,
+	},
+	# a minute-long pass over every experiment, to check the setup
+	'smoke': {
+		'grid_concurrency': 20,
+		'static_ab_requests': 500,
+		'io_ab_requests': 640,
+		'repeats': 1,
+		'target_repeats': 1,
+		'scaling_workers': [1, 4, 32],
+		'scaling_workloads': ['static', 'cpu', 'io', 'mixed'],
+		'scaling_requests': {'static': 200, 'cpu': 200, 'io': 100,
+		    'mixed': 100},
+		'scaling_concurrency': 20,
+		'queue_capacities': [1, 64],
+		'queue_workloads': ['cpu'],
+		'queue_requests': 200,
+		'request_counts': [100, 300],
+		'request_workloads': ['cpu'],
+		'wrk_duration': 1,
+		'cpu_target_requests': 200,
+		'wrk_cpu_duration': 1,
+	},
+	'full': {
+		'grid_concurrency': 100,
+		'static_ab_requests': 10000,
+		'io_ab_requests': 6400,
+		'repeats': 3,
+		'target_repeats': 5,
+		'scaling_workers': [1, 2, 4, 8, 16, 32, 64, 128],
+		'scaling_workloads': ['static', 'cpu', 'io', 'mixed'],
+		'scaling_requests': {'static': 10000, 'cpu': 10000, 'io': 2000,
+		    'mixed': 5000},
+		'scaling_concurrency': 100,
+		'queue_capacities': [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+		'queue_workloads': ['static', 'cpu', 'io', 'mixed'],
+		'queue_requests': 10000,
+		'request_counts': [1000, 3000, 10000, 30000, 100000],
+		'request_workloads': ['static', 'cpu', 'mixed'],
+		'wrk_duration': 10,
+		'cpu_target_requests': 10000,
+		'wrk_cpu_duration': 10,
+	},
+}
+EXPERIMENTS = ['workers', 'queue', 'requests', 'static', 'cpu', 'io']
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>lfserver benchmark page</title>
+</head>
+<body>
+<h1>lfserver benchmark page</h1>
+<p>This page is served from memory by lfserver and from the page cache by
+nginx, so that the static workload compares the two servers on the same
+bytes.</p>
+%s
+</body>
+</html>
+""" % '\n'.join('<p>Line %d of filler text that brings the page to a size '
+    'typical of a small HTML document.</p>' % i for i in range(1, 17))
+
+
+class BenchError(Exception):
+	"""A failure that ends the suite with a message and exit status 1."""
+
+
+def log(msg):
+	print(msg, file=sys.stderr, flush=True)
+
+
+def fmt_secs(s):
+	s = int(round(s))
+	if s >= 3600:
+		return '%dh%02dm' % (s // 3600, s % 3600 // 60)
+	if s >= 60:
+		return '%dm%02ds' % (s // 60, s % 60)
+	return '%ds' % s
+
+
+# ---------------------------------------------------------------- machine
+
+def machine_facts():
+	model = platform.processor() or 'unknown'
+	try:
+		with open('/proc/cpuinfo') as f:
+			for line in f:
+				if line.startswith('model name'):
+					model = line.split(':', 1)[1].strip()
+					break
+	except OSError:
+		pass
+	return {
+		'cpu_model': model,
+		'cores': len(os.sched_getaffinity(0)),
+		'kernel': platform.release(),
+	}
+
+
+def tool_version(argv):
+	try:
+		p = subprocess.run(argv, capture_output=True, text=True,
+		    timeout=10)
+	except (OSError, subprocess.TimeoutExpired):
+		return 'unknown'
+	out = (p.stdout + p.stderr).strip().splitlines()
+	return out[0].strip() if out else 'unknown'
+
+
+def check_tools(names, dry_run):
+	missing = [n for n in names if shutil.which(n) is None]
+	if not missing:
+		return
+	msg = '; '.join('%s not found (Debian package %s)' %
+	    (n, DEBIAN_PACKAGE[n]) for n in missing)
+	msg += '\n  setup: ' + SETUP_LINE
+	if dry_run:
+		log('warning: ' + msg)
+		return
+	raise BenchError(msg)
+
+
+# ---------------------------------------------------------------- /proc
+
+def proc_cpu_seconds(pids):
+	"""utime+stime of PIDS (all threads of each process), in seconds."""
+	tick = os.sysconf('SC_CLK_TCK')
+	total = 0
+	for pid in pids:
+		try:
+			with open('/proc/%d/stat' % pid) as f:
+				stat = f.read()
+		except OSError:
+			continue
+		# the command name may hold spaces: fields count from after ')'
+		fields = stat[stat.rindex(')') + 2:].split()
+		total += int(fields[11]) + int(fields[12])
+	return total / tick
+
+
+def proc_peak_rss_kb(pids):
+	"""Sum of VmHWM over PIDS (shared pages of nginx workers count twice)."""
+	total = 0
+	for pid in pids:
+		try:
+			with open('/proc/%d/status' % pid) as f:
+				for line in f:
+					if line.startswith('VmHWM:'):
+						total += int(line.split()[1])
+		except OSError:
+			continue
+	return total
+
+
+def proc_children(ppid):
+	kids = []
+	for d in os.listdir('/proc'):
+		if not d.isdigit():
+			continue
+		try:
+			with open('/proc/%s/stat' % d) as f:
+				stat = f.read()
+		except OSError:
+			continue
+		fields = stat[stat.rindex(')') + 2:].split()
+		if int(fields[1]) == ppid:
+			kids.append(int(d))
+	return kids
+
+
+# ---------------------------------------------------------------- ports
+
+def free_port():
+	"""A port the kernel just handed out; the server may still lose a race
+	for it, which Server.start() detects and retries."""
+	with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+		s.bind(('127.0.0.1', 0))
+		return s.getsockname()[1]
+
+
+def port_answers(port):
+	try:
+		with socket.create_connection(('127.0.0.1', port), timeout=0.2):
+			return True
+	except OSError:
+		return False
+
+
+def http_get(port, path, timeout=10):
+	req = urllib.request.Request('http://127.0.0.1:%d%s' % (port, path),
+	    headers={'Connection': 'close'})
+	try:
+		with urllib.request.urlopen(req, timeout=timeout) as r:
+			return r.status, r.read()
+	except urllib.error.HTTPError as e:
+		return e.code, e.read()
+	except (OSError, ValueError) as e:
+		raise BenchError('GET %s on port %d failed: %s' % (path, port, e))
+
+
+def primes_upto(n):
+	if n < 2:
+		return 0
+	sieve = bytearray([1]) * (n + 1)
+	sieve[0] = sieve[1] = 0
+	for i in range(2, int(n ** 0.5) + 1):
+		if sieve[i]:
+			sieve[i * i::i] = bytearray(len(sieve[i * i::i]))
+	return sum(sieve)
+
+
+# ---------------------------------------------------------------- servers
+
+class Server:
+	"""One server process on a free loopback port, started and stopped by
+	the suite.  Subclasses provide the command line and the pid set."""
+
+	name = 'server'
+	start_timeout = 10.0
+
+	def __init__(self, tmpdir, cpu_prefix):
+		self.tmpdir = tmpdir
+		self.cpu_prefix = cpu_prefix
+		self.proc = None
+		self.port = None
+		self.logpath = None
+		self.argv = None
+
+	def command(self, port):
+		raise NotImplementedError
+
+	def pids(self):
+		return [self.proc.pid]
+
+	def log_tail(self, n=15):
+		try:
+			with open(self.logpath, errors='replace') as f:
+				lines = f.read().splitlines()
+		except OSError:
+			return '(no log)'
+		return '\n'.join('    ' + l for l in lines[-n:]) or '    (empty log)'
+
+	def start(self):
+		last = None
+		for attempt in range(5):
+			port = free_port()
+			if port_answers(port):
+				last = 'port %d is taken by another process' % port
+				continue
+			err = self._start_on(port)
+			if err is None:
+				return
+			last = err
+			if 'in use' not in err and 'taken' not in err:
+				break
+		raise BenchError('%s failed to start: %s' % (self.name, last))
+
+	def _start_on(self, port):
+		self.port = port
+		self.argv = self.cpu_prefix + self.command(port)
+		self.logpath = os.path.join(self.tmpdir, '%s-%d.log' %
+		    (self.name, port))
+		logf = open(self.logpath, 'w')
+		try:
+			self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+			    stdout=logf, stderr=subprocess.STDOUT,
+			    start_new_session=True)
+		except OSError as e:
+			return 'cannot execute %s: %s' % (self.argv[0], e)
+		finally:
+			logf.close()
+		deadline = time.monotonic() + self.start_timeout
+		while time.monotonic() < deadline:
+			rc = self.proc.poll()
+			if rc is not None:
+				tail = self.log_tail()
+				why = 'exited with status %d on port %d' % (rc, port)
+				if 'in use' in tail:
+					why = 'port %d is taken (address in use)' % port
+				self.proc = None
+				return '%s: %s\n  command: %s\n  log:\n%s' % (why,
+				    self.name, ' '.join(self.argv), tail)
+			if port_answers(port):
+				return None
+			time.sleep(0.02)
+		self.stop()
+		return ('%s did not answer on port %d within %.0f s\n'
+		    '  command: %s\n  log:\n%s' % (self.name, port,
+		    self.start_timeout, ' '.join(self.argv), self.log_tail()))
+
+	def alive(self):
+		return self.proc is not None and self.proc.poll() is None
+
+	def stop(self):
+		"""SIGTERM, then SIGKILL after 10 s; returns a warning or None."""
+		if self.proc is None:
+			return None
+		warn = None
+		if self.proc.poll() is None:
+			self.proc.send_signal(signal.SIGTERM)
+			try:
+				self.proc.wait(timeout=10)
+			except subprocess.TimeoutExpired:
+				self.proc.kill()
+				self.proc.wait()
+				warn = '%s did not stop within 10 s of SIGTERM' % self.name
+		rc = self.proc.returncode
+		if warn is None and rc not in (0, -signal.SIGTERM):
+			warn = '%s exited with status %s on SIGTERM' % (self.name, rc)
+		self.proc = None
+		return warn
+
+	def cpu_seconds(self):
+		return proc_cpu_seconds(self.pids())
+
+	def peak_rss_kb(self):
+		return proc_peak_rss_kb(self.pids())
+
+
+class Lfserver(Server):
+	name = 'lfserver'
+
+	def __init__(self, tmpdir, cpu_prefix, binary, docroot, mode, workers,
+	    queue):
+		super().__init__(tmpdir, cpu_prefix)
+		self.binary = binary
+		self.docroot = docroot
+		self.mode = mode
+		self.workers = workers
+		self.queue = queue
+
+	def command(self, port):
+		# Settings that do not change between points live in an ini
+		# passed by -c; those the experiments vary go on the command line,
+		# which overrides the file (the contract), exactly as an operator
+		# would try a mode.
+		ini = os.path.join(self.tmpdir, 'lfserver-%d.ini' % port)
+		with open(ini, 'w') as f:
+			f.write('# generated by bench/lfbench.py\n'
+			    '[server]\n'
+			    'docroot = %s\n'
+			    'max_connections = 10000\n'
+			    '[stats]\n'
+			    'interval = 0\n' % self.docroot)
+		return self.argv_for(self.binary, ini, self.mode, port, self.workers,
+		    self.queue)
+
+	@staticmethod
+	def argv_for(binary, ini, mode, port, workers, queue):
+		argv = [binary, '-c', ini, '-m', mode, '-l', '127.0.0.1:%s' % port]
+		# sequential is a pool of exactly one worker by definition
+		if workers != '' and mode != 'sequential':
+			argv += ['-w', str(workers)]
+		if queue != '':
+			argv += ['-q', str(queue)]
+		return argv
+
+	def check_identity(self):
+		"""The port answers, but is it us, in the mode we asked for?"""
+		status, body = http_get(self.port, '/stats')
+		if status != 200:
+			raise BenchError('lfserver: GET /stats answered %d' % status)
+		try:
+			st = json.loads(body)
+		except ValueError:
+			raise BenchError('lfserver: /stats is not JSON: %r' % body[:200])
+		if st.get('mode') != self.mode:
+			raise BenchError('lfserver runs mode %r, asked for %r '
+			    '(command: %s)' % (st.get('mode'), self.mode,
+			    ' '.join(self.argv)))
+		if self.workers != '' and self.mode != 'sequential' and \
+		    st.get('workers') != self.workers:
+			raise BenchError('lfserver runs %r workers, asked for %r' %
+			    (st.get('workers'), self.workers))
+		if self.queue != '' and st.get('queue_capacity') != self.queue:
+			raise BenchError('lfserver has queue_capacity %r, asked for '
+			    '%r' % (st.get('queue_capacity'), self.queue))
+		if st.get('pid') not in (None, self.proc.pid):
+			raise BenchError('port %d is answered by pid %r, not by our '
+			    'lfserver (pid %d)' % (self.port, st.get('pid'),
+			    self.proc.pid))
+
+
+class Nginx(Server):
+	name = 'nginx'
+
+	def __init__(self, tmpdir, cpu_prefix, docroot, workers):
+		super().__init__(tmpdir, cpu_prefix)
+		self.docroot = docroot
+		self.workers = workers
+		self.prefix = None
+
+	def command(self, port):
+		self.prefix = os.path.join(self.tmpdir, 'nginx-%d' % port)
+		os.makedirs(self.prefix, exist_ok=True)
+		p = self.prefix
+		conf = os.path.join(p, 'nginx.conf')
+		# Temp paths point into the prefix so that nothing under
+		# /var/lib/nginx is needed; keepalive_requests is raised because
+		# lfserver does not cap requests per connection either.
+		with open(conf, 'w') as f:
+			f.write('''# generated by bench/lfbench.py
+worker_processes %(workers)d;
+daemon off;
+master_process on;
+pid %(p)s/nginx.pid;
+error_log %(p)s/error.log warn;
+events {
+	worker_connections 10000;
+}
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	open_file_cache max=1000 inactive=60s;
+	open_file_cache_valid 60s;
+	client_body_temp_path %(p)s/body;
+	proxy_temp_path %(p)s/proxy;
+	fastcgi_temp_path %(p)s/fastcgi;
+	uwsgi_temp_path %(p)s/uwsgi;
+	scgi_temp_path %(p)s/scgi;
+	types {
+		text/html html;
+	}
+	default_type application/octet-stream;
+	server {
+		listen 127.0.0.1:%(port)d;
+		root %(docroot)s;
+		index index.html;
+	}
+}
+''' % {'workers': self.workers, 'p': p, 'port': port,
+			    'docroot': self.docroot})
+		return [shutil.which('nginx') or 'nginx', '-p', p, '-e',
+		    os.path.join(p, 'error.log'), '-c', conf]
+
+	def pids(self):
+		return [self.proc.pid] + proc_children(self.proc.pid)
+
+	def log_tail(self, n=15):
+		out = super().log_tail(n)
+		if self.prefix:
+			try:
+				with open(os.path.join(self.prefix, 'error.log'),
+				    errors='replace') as f:
+					lines = f.read().splitlines()[-n:]
+				out += '\n' + '\n'.join('    ' + l for l in lines)
+			except OSError:
+				pass
+		return out
+
+	def check_identity(self):
+		pass
+
+
+# ---------------------------------------------------------------- clients
+
+_UNIT = {'us': 1e-3, 'ms': 1.0, 's': 1e3, 'm': 60e3}
+
+
+def parse_ab(text):
+	"""ApacheBench's report -> dict; raises BenchError when it has none."""
+	def grab(pattern, conv=float, default=None):
+		m = re.search(pattern, text, re.M)
+		return conv(m.group(1)) if m else default
+	r = {
+		'time_taken_s': grab(r'^Time taken for tests:\s+([\d.]+) seconds'),
+		'completed': grab(r'^Complete requests:\s+(\d+)', int),
+		'failed': grab(r'^Failed requests:\s+(\d+)', int),
+		'non2xx': grab(r'^Non-2xx responses:\s+(\d+)', int, 0),
+		'requests_per_s': grab(r'^Requests per second:\s+([\d.]+)'),
+		'p50_ms': grab(r'^\s+50%\s+(\d+)'),
+		'p99_ms': grab(r'^\s+99%\s+(\d+)'),
+	}
+	for k in ('time_taken_s', 'completed', 'failed', 'requests_per_s'):
+		if r[k] is None:
+			raise BenchError('ab printed no "%s" line' % k)
+	return r
+
+
+def parse_wrk(text):
+	"""wrk --latency's report -> dict; raises BenchError when it has none."""
+	m = re.search(r'^\s*(\d+) requests in ([\d.]+)(us|ms|s|m),', text, re.M)
+	if not m:
+		raise BenchError('wrk printed no "requests in" line')
+	r = {
+		'completed': int(m.group(1)),
+		'time_taken_s': float(m.group(2)) * _UNIT[m.group(3)] / 1e3,
+		'failed': 0,
+		'non2xx': 0,
+		'p50_ms': None,
+		'p99_ms': None,
+	}
+	m = re.search(r'^Requests/sec:\s+([\d.]+)', text, re.M)
+	if not m:
+		raise BenchError('wrk printed no "Requests/sec" line')
+	r['requests_per_s'] = float(m.group(1))
+	m = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), '
+	    r'timeout (\d+)', text)
+	if m:
+		r['failed'] = sum(int(x) for x in m.groups())
+	m = re.search(r'Non-2xx or 3xx responses: (\d+)', text)
+	if m:
+		r['non2xx'] = int(m.group(1))
+	for pct, key in (('50', 'p50_ms'), ('99', 'p99_ms')):
+		m = re.search(r'^\s+%s%%\s+([\d.]+)(us|ms|s|m)\s*$' % pct, text,
+		    re.M)
+		if m:
+			r[key] = float(m.group(1)) * _UNIT[m.group(2)]
+	return r
+
+
+def client_argv(pt, port, warmup=False):
+	url = 'http://127.0.0.1:%s%s' % (port, pt['path'])
+	if pt['tool'] == 'ab' or warmup:
+		n = pt['requests'] if pt['tool'] == 'ab' else pt['concurrency']
+		c = pt['concurrency']
+		if warmup:
+			n = min(n, c)
+		c = min(c, n)
+		# -l: /mixed answers with bodies of different lengths, which ab
+		# would otherwise count as failed ("Length") requests
+		argv = ['ab', '-q', '-n', str(n), '-c', str(c), '-s', '30']
+		if pt['workload'] == 'mixed':
+			argv.append('-l')
+		return argv + [url]
+	return ['wrk', '-t', str(pt['threads']), '-c', str(pt['concurrency']),
+	    '-d', '%ds' % pt['duration_s'], '--latency', url]
+
+
+def run_client(argv, cpu_prefix, timeout):
+	try:
+		p = subprocess.run(cpu_prefix + argv, capture_output=True,
+		    text=True, timeout=timeout)
+	except subprocess.TimeoutExpired:
+		raise BenchError('%s ran past %d s' % (' '.join(argv), timeout))
+	return p.returncode, p.stdout + p.stderr
+
+
+# ---------------------------------------------------------------- plan
+
+def point(experiment, server, mode, workers, queue, workload, tool, conc,
+    requests='', duration='', threads=1, repeats=1):
+	return {
+		'experiment': experiment, 'server': server, 'mode': mode,
+		'workers': workers, 'queue_capacity': queue, 'workload': workload,
+		'path': WORKLOADS[workload], 'tool': tool, 'concurrency': conc,
+		'threads': threads, 'requests': requests, 'duration_s': duration,
+		'repeats': repeats,
+	}
+
+
+def lf_point(experiment, mode, workers, queue, workload, tool, conc, **kw):
+	"""Modes without a pool take neither -w nor -q: record them blank
+	(sequential is a pool of exactly one worker)."""
+	if mode == 'sequential':
+		workers, queue = 1, ''
+	elif mode == 'thread-per-connection':
+		workers, queue = '', ''
+	return point(experiment, 'lfserver', mode, workers, queue, workload,
+	    tool, conc, **kw)
+
+
+def build_plan(args, prof, ncpu):
+	R = args.repeats if args.repeats else prof['repeats']
+	TR = args.repeats if args.repeats else prof['target_repeats']
+	modes = [m for m in MODES if m in args.modes]
+	pools = [m for m in POOL_MODES if m in modes]
+	singles = [m for m in modes if m not in POOL_MODES]
+	wls = args.workloads
+	plan = []
+	lf = not args.no_lfserver
+	ng = not args.no_nginx
+	exps = args.experiments
+	gc = prof['grid_concurrency']
+
+	if 'workers' in exps and lf:
+		c = prof['scaling_concurrency']
+		for wl in [w for w in prof['scaling_workloads'] if w in wls]:
+			n = prof['scaling_requests'][wl]
+			for m in singles:
+				plan.append(lf_point('workers', m, '', '', wl, 'ab', c,
+				    requests=n, repeats=R))
+			for m in pools:
+				for w in prof['scaling_workers']:
+					plan.append(lf_point('workers', m, w, 8, wl, 'ab', c,
+					    requests=n, repeats=R))
+	if 'queue' in exps and lf:
+		w = 2 * ncpu
+		for wl in [w_ for w_ in prof['queue_workloads'] if w_ in wls]:
+			n = prof['queue_requests'] if wl != 'io' else \
+			    prof['scaling_requests']['io']
+			for m in pools:
+				for q in prof['queue_capacities']:
+					plan.append(lf_point('queue', m, w, q, wl, 'ab', gc,
+					    requests=n, repeats=R))
+	if 'requests' in exps and lf:
+		for wl in [w_ for w_ in prof['request_workloads'] if w_ in wls]:
+			for m in modes:
+				for n in prof['request_counts']:
+					plan.append(lf_point('requests', m, ncpu, 8, wl, 'ab',
+					    gc, requests=n, repeats=R))
+	if 'static' in exps and 'static' in wls:
+		d = prof['wrk_duration']
+		servers = (['nginx'] if ng else []) + (modes if lf else [])
+		for s in servers:
+			for tool, kw in (('wrk', {'duration': d, 'threads': 2}),
+			    ('ab', {'requests': prof['static_ab_requests']})):
+				c = 64 if tool == 'wrk' else gc
+				if s == 'nginx':
+					plan.append(point('static', 'nginx', 'nginx', ncpu, '',
+					    'static', tool, c, repeats=TR, **kw))
+				else:
+					plan.append(lf_point('static', s, ncpu, 8, 'static',
+					    tool, c, repeats=TR, **kw))
+	if 'cpu' in exps and lf and 'cpu' in wls:
+		for m in modes:
+			for tool, kw in (('ab', {'requests':
+			    prof['cpu_target_requests']}),
+			    ('wrk', {'duration': prof['wrk_cpu_duration'],
+			    'threads': 2})):
+				plan.append(lf_point('cpu', m, ncpu, 8, 'cpu', tool, 64,
+				    repeats=TR, **kw))
+	if 'io' in exps and lf and 'io' in wls:
+		for m in [m for m in modes if m != 'sequential']:
+			for tool, kw in (('wrk', {'duration': prof['wrk_duration'],
+			    'threads': 2}), ('ab', {'requests': prof['io_ab_requests']})):
+				plan.append(lf_point('io', m, 64, 64, 'io', tool, 64,
+				    repeats=TR, **kw))
+	return plan
+
+
+def estimate(pt, ncpu):
+	"""Rough seconds for a point, for the ETA and the dry run only."""
+	if pt['tool'] == 'wrk':
+		run = pt['duration_s'] + 0.3
+	else:
+		n = pt['requests']
+		w = pt['workers'] if pt['workers'] != '' else pt['concurrency']
+		par = min(w, pt['concurrency'])
+		if pt['workload'] == 'io':
+			rate = min(par / 0.0105, 8000)
+		elif pt['workload'] == 'cpu':
+			rate = 2500 * min(par, ncpu)
+		elif pt['workload'] == 'mixed':
+			rate = min(par / 0.006, 1500 * min(par, ncpu))
+		else:
+			rate = 7000
+		run = n / rate + 0.05
+	return 0.3 + pt['repeats'] * run + run / 10
+
+
+def describe(pt):
+	s = '%s %s' % (pt['experiment'], pt['mode'])
+	if pt['workers'] != '':
+		s += ' w=%s' % pt['workers']
+	if pt['queue_capacity'] != '':
+		s += ' q=%s' % pt['queue_capacity']
+	s += ' %s %s' % (pt['workload'], pt['tool'])
+	if pt['tool'] == 'ab':
+		s += ' -n %s -c %s' % (pt['requests'], pt['concurrency'])
+	else:
+		s += ' -t%s -c%s -d%ss' % (pt['threads'], pt['concurrency'],
+		    pt['duration_s'])
+	return s
+
+
+# ---------------------------------------------------------------- running
+
+def expected_body_ok(pt, body, page):
+	wl = pt['workload']
+	if wl == 'static':
+		return body == page.encode()
+	if wl == 'cpu':
+		n = int(re.search(r'n=(\d+)', pt['path']).group(1))
+		return re.search(rb'\b%d\b' % primes_upto(n), body) is not None
+	return True
+
+
+def run_point(pt, args, ctx, idx, total, t0, done_est, total_est):
+	if done_est > 0:
+		eta = (time.monotonic() - t0) / done_est * (total_est - done_est)
+	else:
+		eta = total_est
+	log('[%d/%d] %s (ETA %s)' % (idx, total, describe(pt), fmt_secs(eta)))
+	if pt['server'] == 'nginx':
+		srv = Nginx(ctx['tmpdir'], ctx['server_prefix'], ctx['docroot'],
+		    pt['workers'])
+	else:
+		srv = Lfserver(ctx['tmpdir'], ctx['server_prefix'], args.server,
+		    ctx['docroot'], pt['mode'], pt['workers'],
+		    pt['queue_capacity'])
+	rows = []
+	srv.start()
+	ctx['live'] = srv
+	try:
+		srv.check_identity()
+		status, body = http_get(srv.port, pt['path'])
+		if status != 200 or not expected_body_ok(pt, body, PAGE):
+			raise BenchError('%s: GET %s answered %d with an unexpected '
+			    'body: %r' % (srv.name, pt['path'], status, body[:200]))
+		argv = client_argv(pt, srv.port, warmup=True)
+		rc, out = run_client(argv, ctx['client_prefix'], args.run_timeout)
+		check_result(pt, srv, argv, rc, out, parse_ab, warmup=True)
+		for rep in range(1, pt['repeats'] + 1):
+			argv = client_argv(pt, srv.port)
+			cpu0 = srv.cpu_seconds()
+			rc, out = run_client(argv, ctx['client_prefix'],
+			    args.run_timeout)
+			cpu1 = srv.cpu_seconds()
+			parse = parse_ab if pt['tool'] == 'ab' else parse_wrk
+			res = check_result(pt, srv, argv, rc, out, parse)
+			row = {k: pt[k] for k in KEY_FIELDS if k in pt}
+			row.update(ctx['facts'])
+			row.update({
+				'repeat': rep,
+				'time_taken_s': res['time_taken_s'],
+				'requests_per_s': res['requests_per_s'],
+				'completed': res['completed'],
+				'failed': res['failed'],
+				'non2xx': res['non2xx'],
+				'p50_ms': '' if res['p50_ms'] is None else res['p50_ms'],
+				'p99_ms': '' if res['p99_ms'] is None else res['p99_ms'],
+				'server_cpu_s': round(cpu1 - cpu0, 3),
+				'server_peak_rss_kb': srv.peak_rss_kb(),
+				'pinned': ctx['pinned'],
+				'profile': args.profile,
+				'timestamp': datetime.datetime.now().isoformat(
+				    timespec='seconds'),
+			})
+			rows.append(row)
+			with open(os.path.join(ctx['tmpdir'], 'last-output.txt'),
+			    'w') as f:
+				f.write(out)
+			log('    run %d: %.3f s, %.0f req/s, p50 %s ms, p99 %s ms, '
+			    'server cpu %.2f s' % (rep, res['time_taken_s'],
+			    res['requests_per_s'], row['p50_ms'], row['p99_ms'],
+			    cpu1 - cpu0))
+	finally:
+		ctx['live'] = None
+		warn = srv.stop()
+		if warn:
+			log('warning: ' + warn)
+	return rows
+
+
+def check_result(pt, srv, argv, rc, out, parse, warmup=False):
+	what = '%s%s against %s' % ('warm-up ' if warmup else '',
+	    ' '.join(argv), srv.name)
+	if not srv.alive():
+		raise BenchError('%s: the server died during the run\n  log:\n%s'
+		    % (what, srv.log_tail()))
+	tail = '\n'.join('    ' + l for l in out.strip().splitlines()[-12:])
+	if rc != 0:
+		raise BenchError('%s: the client exited with status %d\n%s' %
+		    (what, rc, tail))
+	res = parse(out)
+	if res['failed'] or res['non2xx']:
+		raise BenchError('%s: %d failed and %d non-2xx requests\n%s' %
+		    (what, res['failed'], res['non2xx'], tail))
+	if pt['tool'] == 'ab' and not warmup and \
+	    res['completed'] != pt['requests']:
+		raise BenchError('%s: %d of %d requests completed' % (what,
+		    res['completed'], pt['requests']))
+	if res['completed'] == 0:
+		raise BenchError('%s: no request completed' % what)
+	return res
+
+
+def median_rows(raw):
+	groups = {}
+	for r in raw:
+		groups.setdefault(tuple(str(r[k]) for k in KEY_FIELDS), []).append(r)
+	out = []
+	for rows in groups.values():
+		m = {k: rows[0][k] for k in KEY_FIELDS}
+		m['repeats'] = len(rows)
+
+		def med(k):
+			v = [float(r[k]) for r in rows if r[k] != '']
+			if not v:
+				return ''
+			x = round(statistics.median(v), 4)
+			return int(x) if x == int(x) else x
+		for k in ('time_taken_s', 'requests_per_s', 'completed', 'p50_ms',
+		    'p99_ms', 'server_cpu_s', 'server_peak_rss_kb'):
+			m[k] = med(k)
+		t = [float(r['time_taken_s']) for r in rows]
+		m['time_min_s'] = min(t)
+		m['time_max_s'] = max(t)
+		m['failed'] = sum(int(r['failed']) for r in rows)
+		m['non2xx'] = sum(int(r['non2xx']) for r in rows)
+		out.append(m)
+	return out
+
+
+def write_csv(path, fields, rows):
+	tmp = path + '.tmp'
+	with open(tmp, 'w', newline='') as f:
+		w = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
+		w.writeheader()
+		for r in rows:
+			w.writerow(r)
+	os.replace(tmp, path)
+
+
+def cpu_sets(pin):
+	cpus = sorted(os.sched_getaffinity(0))
+	if pin == 'auto':
+		pin = 'yes' if len(cpus) >= 4 else 'no'
+	if pin == 'no':
+		return [], [], len(cpus), 'no'
+	if len(cpus) < 2:
+		raise BenchError('--pin yes needs at least 2 CPUs')
+	half = len(cpus) // 2
+	srv, cli = cpus[:half], cpus[half:]
+	lst = lambda s: ['taskset', '-c', ','.join(map(str, s))]
+	return lst(srv), lst(cli), len(srv), 'server=%s client=%s' % (
+	    ','.join(map(str, srv)), ','.join(map(str, cli)))
+
+
+def run_queue_bench(path, outdir, timeout):
+	"""bench/queue_bench (the queue microbenchmark) prints CSV; keep it."""
+	if not path or not os.access(path, os.X_OK):
+		log('queue_bench: %s not built, skipped' % (path or '(none)'))
+		return
+	log('queue_bench: running %s' % path)
+	try:
+		p = subprocess.run([path], capture_output=True, text=True,
+		    timeout=timeout)
+	except subprocess.TimeoutExpired:
+		raise BenchError('%s ran past %d s' % (path, timeout))
+	if p.returncode != 0:
+		raise BenchError('%s exited with status %d:\n%s' % (path,
+		    p.returncode, p.stderr[-2000:]))
+	with open(os.path.join(outdir, 'queue_bench.csv'), 'w') as f:
+		f.write(p.stdout)
+
+
+def main():
+	ap = argparse.ArgumentParser(
+	    description='Benchmark lfserver (four modes) against the original '
+	    'study and nginx.  Writes raw.csv, median.csv, plots and '
+	    'report.md under --out.',
+	    epilog='Setup: ' + SETUP_LINE)
+	ap.add_argument('--profile', choices=sorted(PROFILES), default='quick')
+	ap.add_argument('--server', default=None,
+	    help='the lfserver binary (default: src/lfserver next to bench/)')
+	ap.add_argument('--out', default=None,
+	    help='results directory (default: bench/results)')
+	ap.add_argument('--repeats', type=int, default=0,
+	    help='runs per point, the median is kept (default: the profile\'s: '
+	    'quick 1 for the grids and 3 for targets, full 3 and 5)')
+	ap.add_argument('--experiments', default=','.join(EXPERIMENTS),
+	    help='comma list of %s' % ','.join(EXPERIMENTS))
+	ap.add_argument('--modes', default=','.join(MODES))
+	ap.add_argument('--workloads', default=','.join(WORKLOADS))
+	ap.add_argument('--no-nginx', action='store_true')
+	ap.add_argument('--no-lfserver', action='store_true',
+	    help='only nginx (to check the clients and the setup)')
+	ap.add_argument('--pin', choices=['auto', 'yes', 'no'], default='auto',
+	    help='taskset server and clients onto separate halves of the CPUs '
+	    '(auto: when there are at least 4)')
+	ap.add_argument('--queue-bench', default=None,
+	    help='queue microbenchmark binary (default: bench/queue_bench '
+	    'next to the server\'s build, if built)')
+	ap.add_argument('--run-timeout', type=int, default=600)
+	ap.add_argument('--dry-run', action='store_true',
+	    help='print the plan, the commands and an estimate; start nothing')
+	ap.add_argument('--report-only', action='store_true',
+	    help='redo plots and report.md from an existing median.csv')
+	ap.add_argument('--update-docs', metavar='SRCDIR', default=None,
+	    help='copy plots to SRCDIR/docs/img and refresh the generated part '
+	    'of SRCDIR/docs/BENCHMARKS.md')
+	args = ap.parse_args()
+
+	srcdir = os.path.dirname(HERE)
+	args.out = os.path.abspath(args.out or os.path.join(HERE, 'results'))
+	if args.server is None:
+		args.server = os.path.join(srcdir, 'src', 'lfserver')
+	args.server = os.path.abspath(args.server)
+	if args.queue_bench is None:
+		args.queue_bench = os.path.join(os.path.dirname(
+		    os.path.dirname(args.server)), 'bench', 'queue_bench')
+	for name, allowed in (('experiments', EXPERIMENTS), ('modes', MODES),
+	    ('workloads', list(WORKLOADS))):
+		v = [x for x in getattr(args, name).split(',') if x]
+		bad = [x for x in v if x not in allowed]
+		if bad:
+			ap.error('--%s: unknown %s (choose from %s)' % (name,
+			    ','.join(bad), ','.join(allowed)))
+		setattr(args, name, v)
+
+	import report
+	os.makedirs(args.out, exist_ok=True)
+	if args.report_only:
+		report.make_report(args.out, args.update_docs)
+		return 0
+
+	prof = PROFILES[args.profile]
+	server_prefix, client_prefix, ncpu, pinned = cpu_sets(args.pin)
+	facts = machine_facts()
+	plan = build_plan(args, prof, ncpu)
+	if not plan:
+		raise BenchError('nothing to run with these options')
+	tools = sorted({p['tool'] for p in plan} |
+	    ({'nginx'} if any(p['server'] == 'nginx' for p in plan) else set())
+	    | {'gnuplot'} | ({'taskset'} if server_prefix else set()))
+	check_tools(tools, args.dry_run)
+	ests = [estimate(p, ncpu) for p in plan]
+	total_est = sum(ests)
+
+	if args.dry_run:
+		log('dry run: %d points, profile %s, pinning %s, %d CPUs for the '
+		    'server, estimated %s' % (len(plan), args.profile, pinned, ncpu,
+		    fmt_secs(total_est)))
+		for i, p in enumerate(plan, 1):
+			if p['server'] == 'nginx':
+				sargv = ['nginx', '-p', 'TMP/nginx-PORT', '-e',
+				    'TMP/nginx-PORT/error.log', '-c',
+				    'TMP/nginx-PORT/nginx.conf']
+			else:
+				sargv = Lfserver.argv_for(args.server, 'TMP/lfserver-PORT.ini',
+				    p['mode'], 'PORT', p['workers'], p['queue_capacity'])
+			print('%4d %6.1fs  %s\n      server: %s\n      client: %s x%d'
+			    % (i, ests[i - 1], describe(p), ' '.join(server_prefix +
+			    sargv), ' '.join(client_prefix + client_argv(p, 'PORT')),
+			    p['repeats']))
+		return 0
+
+	if not args.no_lfserver and not os.access(args.server, os.X_OK):
+		raise BenchError('lfserver binary %s not found or not executable '
+		    '(build it first: make, or pass --server)' % args.server)
+
+	tmpdir = tempfile.mkdtemp(prefix='lfbench-')
+	# nginx started as root serves as an unprivileged user: the page must
+	# be readable by others, and mkdtemp makes its directory 0700
+	os.chmod(tmpdir, 0o755)
+	docroot = os.path.join(tmpdir, 'docroot')
+	os.makedirs(docroot, mode=0o755)
+	with open(os.path.join(docroot, 'index.html'), 'w') as f:
+		f.write(PAGE)
+	ctx = {'tmpdir': tmpdir, 'docroot': docroot, 'facts': facts,
+	    'server_prefix': server_prefix, 'client_prefix': client_prefix,
+	    'pinned': pinned, 'live': None}
+	with open(os.path.join(args.out, 'machine.json'), 'w') as f:
+		json.dump(dict(facts, pinned=pinned, server_cpus=ncpu,
+		    profile=args.profile, started=datetime.datetime.now().isoformat(
+		    timespec='seconds'), command=' '.join(sys.argv),
+		    ab=tool_version(['ab', '-V']),
+		    wrk=tool_version(['wrk', '-v']),
+		    nginx=tool_version(['nginx', '-v']),
+		    lfserver=('' if args.no_lfserver else
+		    tool_version([args.server, '-V']))), f, indent=1)
+
+	raw = []
+	rawpath = os.path.join(args.out, 'raw.csv')
+	medpath = os.path.join(args.out, 'median.csv')
+	log('lfbench: %d points, profile %s (%s), pinning %s, %d server CPUs, '
+	    'estimated %s; results in %s; server logs in %s' % (len(plan),
+	    args.profile, 'repeats ' + (str(args.repeats) if args.repeats else
+	    '%d (grids) / %d (targets)' % (prof['repeats'],
+	    prof['target_repeats'])), pinned, ncpu, fmt_secs(total_est),
+	    args.out, tmpdir))
+	t0 = time.monotonic()
+	done_est = 0.0
+	failed = None
+
+	def on_signal(signum, frame):
+		raise KeyboardInterrupt
+	signal.signal(signal.SIGTERM, on_signal)
+	try:
+		for i, p in enumerate(plan, 1):
+			raw += run_point(p, args, ctx, i, len(plan), t0, done_est,
+			    total_est)
+			done_est += ests[i - 1]
+			write_csv(rawpath, RAW_FIELDS, raw)
+	except BenchError as e:
+		failed = str(e)
+	except KeyboardInterrupt:
+		failed = 'interrupted'
+	finally:
+		if ctx['live'] is not None:
+			ctx['live'].stop()
+	write_csv(rawpath, RAW_FIELDS, raw)
+	write_csv(medpath, MEDIAN_FIELDS, median_rows(raw))
+	if failed:
+		log('lfbench: FAILED: %s' % failed)
+		log('lfbench: %d runs kept in %s; server logs in %s' % (len(raw),
+		    rawpath, tmpdir))
+		return 1
+	run_queue_bench(args.queue_bench, args.out, 300)
+	log('lfbench: %d runs in %s' % (len(raw), fmt_secs(time.monotonic() -
+	    t0)))
+	report.make_report(args.out, args.update_docs)
+	shutil.rmtree(tmpdir, ignore_errors=True)
+	return 0
+
+
+if __name__ == '__main__':
+	try:
+		sys.exit(main())
+	except BenchError as e:
+		log('lfbench: error: %s' % e)
+		sys.exit(1)
