@@ -220,7 +220,9 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			if (r == -2)
 				break;
 			if (r < 0) {
-				conn_send_error(c, w, status, 1, false, false);
+				/* req holds what was parsed: a HEAD gets no body */
+				conn_send_error(c, w, status, 1, false,
+				    req.method == HTTP_HEAD && req.method_str != NULL);
 				stats_request(w->shard, status, (stats_now_ns() - t0) / 1000u);
 				return CONN_CLOSE;
 			}
