@@ -10,7 +10,8 @@
 #
 # Environment: LF_CI_CACHE (default /var/cache/lfserver-ci) holds the rootfs;
 # LF_CI_MIRROR overrides the Debian mirror; LF_CI_BINARY, a binary to run in
-# place of the one installed (to try a sanitizer or a debugging build).
+# place of the one installed (to try a sanitizer or a debugging build);
+# LF_CI_KEEP=1 keeps the container's files (and journal) for a post-mortem.
 
 set -u
 
@@ -71,6 +72,10 @@ build_rootfs() {
 work=
 cleanup() {
 	[ -n "$work" ] || return
+	if [ -n "${LF_CI_KEEP:-}" ]; then
+		say "kept $work (umount $work/root; rm -rf $work)"
+		return
+	fi
 	if mountpoint -q "$work/root"; then
 		umount "$work/root" || umount -l "$work/root" || return
 	fi

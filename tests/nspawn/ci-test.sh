@@ -96,7 +96,24 @@ step "journal: LF_EVENT=stats with LF_REQUESTS ([stats] interval = 1)"
 poll 10 sh -c 'journalctl -q -u lfserver.service LF_EVENT=stats -o json |
     grep -q "\"LF_REQUESTS\" *: *\"[0-9]"' || fail "no stats event with LF_REQUESTS"
 
-step "a bad $INI: reload fails, the locked engine keeps serving"
+# The other two engines, under the same sandbox (seccomp, no capabilities).
+for m in thread-per-connection sequential; do
+	step "reload to mode = $m"
+	sed -i "s/^mode *=.*/mode = $m/" "$INI"
+	systemctl reload lfserver.service || fail "systemctl reload failed"
+	poll 15 journal_has reload LF_MODE "$m" ||
+	    fail "no reload event with LF_MODE=$m"
+	poll 5 stats_has mode "$m" || fail "/stats: $(curl -s "$URL/stats")"
+	body=$(curl -sf --max-time 10 "$URL/cpu?n=100") || fail "GET /cpu failed in $m"
+	[ "$body" = "primes<=100: 25" ] || fail "GET /cpu?n=100 answered '$body' in $m"
+	[ "$(systemctl is-active lfserver.service)" = active ] ||
+	    fail "lfserver.service is $(systemctl is-active lfserver.service)"
+done
+stats_has workers 1 || fail "sequential with workers != 1: $(curl -s "$URL/stats")"
+[ "$(prop lfserver.service MainPID)" = "$pid" ] ||
+    fail "a reload replaced the process ($pid -> $(prop lfserver.service MainPID))"
+
+step "a bad $INI: reload fails, the sequential engine keeps serving"
 sed -i 's/^mode *=.*/mode = bogus/' "$INI"
 systemctl reload lfserver.service || fail "systemctl reload failed"
 poll 15 sh -c 'journalctl -q -u lfserver.service LF_EVENT=reload_failed -o json |
@@ -104,7 +121,7 @@ poll 15 sh -c 'journalctl -q -u lfserver.service LF_EVENT=reload_failed -o json 
     fail "no reload_failed event with LF_ERROR naming lfserver.ini:LINE"
 [ "$(systemctl is-active lfserver.service)" = active ] ||
     fail "lfserver.service is $(systemctl is-active lfserver.service) after a bad reload"
-stats_has mode locked || fail "/stats after a bad reload: $(curl -s "$URL/stats")"
+stats_has mode sequential || fail "/stats after a bad reload: $(curl -s "$URL/stats")"
 
 step "watchdog (WatchdogSec=2 here): no restart, same process"
 sleep 3
