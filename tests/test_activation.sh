@@ -1,0 +1,89 @@
+#!/bin/sh
+# test_activation.sh - socket activation as systemd does it, through
+# systemd-socket-activate: it listens, starts lfserver on the first
+# connection and passes the listening sockets (LISTEN_FDS). The server must
+# serve on them (two at once here), say so in its log, ignore the ini's
+# listen address, and stop cleanly on SIGTERM.
+
+. "${srcdir:-.}/tests/lib.sh"
+lf_init
+
+if ! command -v systemd-socket-activate >/dev/null 2>&1; then
+	echo "SKIP: systemd-socket-activate not found (Debian package systemd)"
+	exit 77
+fi
+
+ini=$LF_TMP/lfserver.ini
+p1=$(lf_free_port)
+p2=$(lf_free_port)
+while [ "$p2" = "$p1" ]; do
+	p2=$(lf_free_port)
+done
+unused=$(lf_free_port)
+# the ini's own listen address: with sockets from systemd it must stay unbound
+python3 "$LF_ITEST" writeini "$LF_TMP/base.ini" --mode lockfree --workers 2 \
+    || exit 1
+sed "s/^\[server\]\$/[server]\nlisten = 127.0.0.1:$unused/" "$LF_TMP/base.ini" \
+    > "$ini"
+
+LF_LOG=$LF_TMP/activate.log
+LF_PORT=$p1
+systemd-socket-activate -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" \
+    --fdname=http:http "$LFSERVER" -c "$ini" > "$LF_LOG" 2>&1 &
+LF_PID=$!
+LF_PIDS="$LF_PIDS $LF_PID"
+
+# it listens before lfserver runs: the first connection starts the server
+python3 "$LF_ITEST" wait --port "$p1" --pid "$LF_PID" --timeout 15
+lf_ok $? "the first connection to the activation socket is answered"
+tr '\0' ' ' < "/proc/$LF_PID/cmdline" > "$LF_TMP/cmdline" 2>/dev/null
+grep -q "lfserver -c" "$LF_TMP/cmdline"
+lf_ok $? "systemd-socket-activate exec'ed lfserver in its place (pid $LF_PID)"
+
+if command -v curl >/dev/null 2>&1; then
+	for path in / /stats; do
+		for port in "$p1" "$p2"; do
+			code=$(curl -s -o "$LF_TMP/body" -w '%{http_code}' \
+			    --max-time 10 "http://127.0.0.1:$port$path")
+			[ "$code" = 200 ] && [ -s "$LF_TMP/body" ]
+			lf_ok $? "curl http://127.0.0.1:$port$path: 200 (got $code)"
+		done
+	done
+	grep -q '"mode":"lockfree"' "$LF_TMP/body"
+	lf_ok $? "/stats through the second socket says mode lockfree"
+else
+	echo "# curl not found: the python client checks instead"
+fi
+lf_py endpoints --port "$p2" --pid "$LF_PID" --mode lockfree --workers 2
+
+grep -q 'serving on sockets from systemd' "$LF_LOG"
+lf_ok $? "the log says it serves on sockets from systemd"
+[ $? -eq 0 ] || lf_dump_log
+lf_refused "$unused"
+lf_ok $? "the ini's listen address ($unused) is not bound"
+
+# a reload keeps the sockets systemd passed
+python3 "$LF_ITEST" writeini "$LF_TMP/base.ini" --mode thread-per-connection \
+    --workers 2 || exit 1
+sed "s/^\[server\]\$/[server]\nlisten = 127.0.0.1:$unused/" "$LF_TMP/base.ini" \
+    > "$ini"
+kill -HUP "$LF_PID"
+i=0
+while ! grep -q '"mode":"thread-per-connection"' "$LF_TMP/stats" 2>/dev/null \
+    && [ $i -lt 50 ]; do
+	sleep 0.1
+	curl -s --max-time 5 -o "$LF_TMP/stats" "http://127.0.0.1:$p2/stats"
+	i=$((i + 1))
+done
+grep -q '"reloads":1' "$LF_TMP/stats" && \
+    grep -q '"mode":"thread-per-connection"' "$LF_TMP/stats"
+lf_ok $? "SIGHUP: now thread-per-connection on the passed sockets"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+    "http://127.0.0.1:$p1/cpu?n=100")
+[ "$code" = 200 ]
+lf_ok $? "after the reload the first socket still serves (got $code)"
+
+lf_stop
+lf_refused "$p2"
+lf_ok $? "nothing listens on the second socket ($p2) after the stop"
+lf_done
