@@ -156,7 +156,6 @@ daemon_reload(struct daemon *d)
 		config_free(&cfg);
 	}
 	if (r < 0) {
-		log_warnx("reload failed, keeping the running configuration: %s", err);
 		journal_reload_failed(osrv, err);
 		sd_notify(0, "READY=1");
 		return;
