@@ -6,7 +6,9 @@
  *
  *	queue,producers,consumers,capacity,items,seconds,ops_per_sec
  *
- * where ops_per_sec is items moved (one push plus one pop) per second.
+ * where ops_per_sec is items moved (one push plus one pop) per second.  Every
+ * thread takes its own timestamps, and a run lasts from the earliest start to
+ * the latest finish, so the main thread being descheduled does not count.
  *
  * usage: queue_bench [--quick] [--items N] [--runs N] [--kind lockfree|locked]
  *
@@ -38,6 +40,7 @@ struct part {
 	size_t		 count;
 	size_t		 id;
 	pthread_t	 thread;
+	double		 t_start, t_end;
 };
 
 static double
@@ -56,8 +59,10 @@ producer(void *arg)
 	size_t		 i;
 
 	pthread_barrier_wait(&p->r->start);
+	p->t_start = now();
 	for (i = 0; i < p->count; i++)
 		queue_push(p->r->q, (void *)(uintptr_t)(p->id << 32 | (i + 1)));
+	p->t_end = now();
 	return NULL;
 }
 
@@ -69,8 +74,10 @@ consumer(void *arg)
 	uintptr_t	 sum = 0;
 
 	pthread_barrier_wait(&p->r->start);
+	p->t_start = now();
 	for (i = 0; i < p->count; i++)
 		sum += (uintptr_t)queue_pop(p->r->q);
+	p->t_end = now();
 	return (void *)sum;
 }
 
@@ -81,7 +88,7 @@ bench_one(enum queue_kind kind, size_t np, size_t nc, size_t cap, size_t items)
 	struct run	 r;
 	struct part	 prod[MAXT], cons[MAXT];
 	size_t		 i;
-	double		 t0;
+	double		 t0 = 1e300, t1 = 0;
 	int		 rc;
 
 	if ((rc = queue_create(&r.q, kind, cap)) != 0)
@@ -92,23 +99,27 @@ bench_one(enum queue_kind kind, size_t np, size_t nc, size_t cap, size_t items)
 	pthread_barrier_init(&r.start, NULL, (unsigned int)(np + nc + 1));
 	/* Split exactly: every item pushed is popped by someone. */
 	for (i = 0; i < nc; i++) {
-		cons[i] = (struct part){ &r, items / nc + (i < items % nc), i, 0 };
+		cons[i] = (struct part){ &r, items / nc + (i < items % nc), i, 0, 0, 0 };
 		pthread_create(&cons[i].thread, NULL, consumer, &cons[i]);
 	}
 	for (i = 0; i < np; i++) {
-		prod[i] = (struct part){ &r, items / np + (i < items % np), i, 0 };
+		prod[i] = (struct part){ &r, items / np + (i < items % np), i, 0, 0, 0 };
 		pthread_create(&prod[i].thread, NULL, producer, &prod[i]);
 	}
 	pthread_barrier_wait(&r.start);
-	t0 = now();
-	for (i = 0; i < np; i++)
+	for (i = 0; i < np; i++) {
 		pthread_join(prod[i].thread, NULL);
-	for (i = 0; i < nc; i++)
+		t0 = prod[i].t_start < t0 ? prod[i].t_start : t0;
+		t1 = prod[i].t_end > t1 ? prod[i].t_end : t1;
+	}
+	for (i = 0; i < nc; i++) {
 		pthread_join(cons[i].thread, NULL);
-	t0 = now() - t0;
+		t0 = cons[i].t_start < t0 ? cons[i].t_start : t0;
+		t1 = cons[i].t_end > t1 ? cons[i].t_end : t1;
+	}
 	pthread_barrier_destroy(&r.start);
 	queue_free(r.q);
-	return t0;
+	return t1 - t0;
 }
 
 static int

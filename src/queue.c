@@ -26,8 +26,12 @@
  * between them, which lets the thread we are waiting for run when the
  * machine has fewer cores than busy threads.
  */
+#ifndef QUEUE_SPIN
 #define QUEUE_SPIN	128
+#endif
+#ifndef QUEUE_YIELD
 #define QUEUE_YIELD	4
+#endif
 
 #define QUEUE_LINE	64
 
