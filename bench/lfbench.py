@@ -93,16 +93,16 @@ PROFILES = {
 		'target_repeats': 3,
 		'scaling_workers': [1, 2, 4, 8, 16, 32, 64, 128],
 		'scaling_workloads': ['static', 'cpu', 'io', 'mixed'],
-		'scaling_requests': {'static': 2000, 'cpu': 2000, 'io': 400,
+		'scaling_requests': {'static': 5000, 'cpu': 5000, 'io': 400,
 		    'mixed': 1000},
 		'scaling_concurrency': 100,
 		'queue_capacities': [1, 4, 16, 64, 256, 1024],
 		'queue_workloads': ['static', 'cpu'],
-		'queue_requests': 2000,
-		'request_counts': [1000, 3000, 10000],
+		'queue_requests': 5000,
+		'request_counts': [1000, 3000, 10000, 30000],
 		'request_workloads': ['static', 'cpu'],
 		'wrk_duration': 5,
-		'cpu_target_requests': 3000,
+		'cpu_target_requests': 5000,
 		'wrk_cpu_duration': 3,
 	},
 	# a minute-long pass over every experiment, to check the setup
@@ -201,6 +201,16 @@ def machine_facts():
 		'cores': len(os.sched_getaffinity(0)),
 		'kernel': platform.release(),
 	}
+
+
+def loadavg():
+	"""The 1-minute load average: on a shared machine, it says how much
+	of the CPU the benchmark did not have to itself."""
+	try:
+		with open('/proc/loadavg') as f:
+			return f.read().split()[0]
+	except OSError:
+		return '?'
 
 
 def tool_version(argv):
@@ -384,14 +394,14 @@ class Server:
 				if 'in use' in tail:
 					why = 'port %d is taken (address in use)' % port
 				self.proc = None
-				return '%s: %s\n  command: %s\n  log:\n%s' % (why,
-				    self.name, ' '.join(self.argv), tail)
+				return '%s\n  command: %s\n  log:\n%s' % (why,
+				    ' '.join(self.argv), tail)
 			if port_answers(port):
 				return None
 			time.sleep(0.02)
 		self.stop()
-		return ('%s did not answer on port %d within %.0f s\n'
-		    '  command: %s\n  log:\n%s' % (self.name, port,
+		return ('no answer on port %d within %.0f s\n'
+		    '  command: %s\n  log:\n%s' % (port,
 		    self.start_timeout, ' '.join(self.argv), self.log_tail()))
 
 	def alive(self):
@@ -745,14 +755,15 @@ def estimate(pt, ncpu):
 		n = pt['requests']
 		w = pt['workers'] if pt['workers'] != '' else pt['concurrency']
 		par = min(w, pt['concurrency'])
+		# rates measured on a 2-core EPYC VM with ab as the client
 		if pt['workload'] == 'io':
-			rate = min(par / 0.0105, 8000)
+			rate = min(par / 0.0103, 5000)
 		elif pt['workload'] == 'cpu':
-			rate = 2500 * min(par, ncpu)
+			rate = 4000 * min(par, ncpu) ** 0.5
 		elif pt['workload'] == 'mixed':
-			rate = min(par / 0.006, 1500 * min(par, ncpu))
+			rate = min(par / 0.0035, 3000)
 		else:
-			rate = 7000
+			rate = 9000
 		run = n / rate + 0.05
 	return 0.3 + pt['repeats'] * run + run / 10
 
@@ -1058,7 +1069,8 @@ def main():
 		    wrk=tool_version(['wrk', '-v']),
 		    nginx=tool_version(['nginx', '-v']),
 		    lfserver=('' if args.no_lfserver else
-		    tool_version([args.server, '-V']))), f, indent=1)
+		    tool_version([args.server, '-V'])),
+		    loadavg_start=loadavg()), f, indent=1)
 
 	raw = []
 	rawpath = os.path.join(args.out, 'raw.csv')
@@ -1097,6 +1109,13 @@ def main():
 		    rawpath, tmpdir))
 		return 1
 	run_queue_bench(args.queue_bench, args.out, 300)
+	mpath = os.path.join(args.out, 'machine.json')
+	with open(mpath) as f:
+		m = json.load(f)
+	m['loadavg_end'] = loadavg()
+	m['elapsed_s'] = round(time.monotonic() - t0)
+	with open(mpath, 'w') as f:
+		json.dump(m, f, indent=1)
 	log('lfbench: %d runs in %s' % (len(raw), fmt_secs(time.monotonic() -
 	    t0)))
 	report.make_report(args.out, args.update_docs)

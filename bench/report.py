@@ -106,6 +106,7 @@ def write_dat(plotdir, name, header, rows):
 
 
 def multiplot(panels, cols=2):
+	cols = min(cols, len(panels))
 	rows = (len(panels) + cols - 1) // cols
 	return 'set multiplot layout %d,%d\n%s\nunset multiplot' % (rows, cols,
 	    '\n'.join(panels))
@@ -142,7 +143,8 @@ plot "workers_%s.dat" u 1:2 w lp lw 2 pt 7 t "lockfree", \\
      1 w l lc rgb "gray" dt 3 t "sequential"''' % (wl, wl))
 	if not panels:
 		return None
-	return gnuplot(plotdir, 'workers_speedup', multiplot(panels))
+	return gnuplot(plotdir, 'workers_speedup', multiplot(panels),
+	    size=(1000, 400 * ((len(panels) + 1) // 2)))
 
 
 def plot_queue(d, plotdir):
@@ -169,7 +171,8 @@ plot "queue_%s.dat" u 1:2 w lp lw 2 pt 7 t "lockfree", \\
      "" u 1:3 w lp lw 2 pt 5 t "locked"''' % (wl, w, wl))
 	if not panels:
 		return None
-	return gnuplot(plotdir, 'queue_capacity', multiplot(panels))
+	return gnuplot(plotdir, 'queue_capacity', multiplot(panels),
+	    size=(1000, 400 * ((len(panels) + 1) // 2)))
 
 
 def plot_requests(d, plotdir):
@@ -195,7 +198,8 @@ plot "requests_%s.dat" u 1:2 w lp lw 2 pt 7 t "lockfree", \\
      "" u 1:5 w lp lw 2 pt 11 t "sequential"''' % (wl, wl))
 	if not panels:
 		return None
-	return gnuplot(plotdir, 'requests', multiplot(panels))
+	return gnuplot(plotdir, 'requests', multiplot(panels),
+	    size=(1000, 400 * ((len(panels) + 1) // 2)))
 
 
 def plot_nginx(d, plotdir):
@@ -389,20 +393,26 @@ def claims(d, ncpu):
 	diffs = []
 	for w in intsort(r['workers'] for r in d.sel(experiment='workers',
 	    workload='io', mode='lockfree')):
-		a = d.val('time_taken_s', experiment='workers', workload='io',
-		    mode='lockfree', workers=w)
+		ra = d.one(experiment='workers', workload='io', mode='lockfree',
+		    workers=w)
 		b = d.val('time_taken_s', experiment='workers', workload='io',
 		    mode='locked', workers=w)
-		if a and b:
+		a = float(ra['time_taken_s'])
+		# only where the sleeps still dominate the time: further out the
+		# fixed cost of a request is what is compared
+		bound = int(ra['requests']) * IO_MS / 1000.0 / min(w,
+		    int(ra['concurrency']))
+		if b and bound >= 0.25:
 			diffs.append((abs(a / b - 1), w, a, b))
 	if diffs:
 		worst = max(diffs)
 		out.append(['1. I/O-bound workloads are the same across '
 		    'implementations',
-		    'holds if lockfree and locked times at every worker count '
-		    'differ by < 10%',
-		    'io: largest lockfree/locked difference %.1f%% (at %d workers: '
-		    '%.3f s vs %.3f s)' % (100 * worst[0], worst[1], worst[2],
+		    'holds if lockfree and locked times differ by < 10% at every '
+		    'worker count where the sleeps alone take >= 0.25 s',
+		    'io, %d-%d workers: largest lockfree/locked difference %.1f%% '
+		    '(at %d workers: %.3f s vs %.3f s)' % (min(x[1] for x in diffs),
+		    max(x[1] for x in diffs), 100 * worst[0], worst[1], worst[2],
 		    worst[3]), 'holds' if worst[0] < 0.10 else 'does not hold'])
 	# (2) small queues faster, large ones lose cache locality
 	for wl in WORKLOADS:
@@ -469,15 +479,21 @@ def claims(d, ncpu):
 		if s:
 			best[wl] = max(s)
 	if 'static' in best and 'cpu' in best:
-		ok = best['static'] < 1.5 and best['cpu'] >= max(v for k, v in
-		    best.items() if k != 'io')
+		others = {k: v for k, v in best.items() if k not in ('static', 'cpu')}
+		if best['static'] >= 1.5 or best['cpu'] <= best['static']:
+			verdict = 'does not hold'
+		elif others and max(others.values()) > best['cpu']:
+			verdict = ('holds for static vs cpu; but %s gain more than cpu, '
+			    'as their sleeps overlap' % ' and '.join(k for k, v in
+			    others.items() if v > best['cpu']))
+		else:
+			verdict = 'holds'
 		out.append(['4. In-memory GET gains little from parallelism, '
 		    'CPU-bound gains most',
-		    'holds if the best static speedup is < 1.5x and CPU has the '
-		    'highest speedup among static, cpu and mixed',
-		    'best speedup over sequential: ' + ', '.join('%s %sx' % (k,
-		    fmt(v)) for k, v in best.items()), 'holds' if ok else
-		    'does not hold'])
+		    'holds if the best static speedup over sequential is < 1.5x '
+		    'and the best cpu speedup is higher, and highest of all',
+		    'best speedup over sequential (any pool size): ' + ', '.join(
+		    '%s %sx' % (k, fmt(v)) for k, v in best.items()), verdict])
 	io = []
 	for m in ('lockfree', 'locked'):
 		for r in d.sel(experiment='workers', workload='io', mode=m):
@@ -620,6 +636,9 @@ def make_report(outdir, srcdir=None):
 	    ['ab', mach.get('ab', '?')],
 	    ['wrk', mach.get('wrk', '?')],
 	    ['runs per point (median kept)', ', '.join(reps)],
+	    ['1-minute load average at start / end', '%s / %s' % (
+	    mach.get('loadavg_start', '?'), mach.get('loadavg_end', '?'))],
+	    ['duration', '%s s' % mach.get('elapsed_s', '?')],
 	    ['command', '`%s`' % mach.get('command', '?')]]),
 	    '', '### Performance targets', '',
 	    md_table(['target', 'goal', 'measured', 'verdict'],
