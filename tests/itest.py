@@ -303,7 +303,7 @@ def wait_for(cond, timeout, step=0.05):
 def docroot_files(docroot):
     """path -> bytes of what mkdocroot wrote."""
     out = {}
-    for rel in ('index.html', 'style.css', 'sub/dir/page.txt'):
+    for rel in ('index.html', 'style.css', 'sub/dir/page.txt', 'big.bin'):
         with open(os.path.join(docroot, rel), 'rb') as f:
             out['/' + rel] = f.read()
     return out
@@ -335,6 +335,19 @@ def case_docroot(t, a):
     t.ok(r.status == 200 and r.body == files['/sub/dir/page.txt'] and
          (r.header('content-type') or '').startswith('text/plain'),
          'GET /sub/dir/page.txt (nested): 200, the file, text/plain', r)
+    c = Conn(a.port, timeout=20)
+    c.send(build('/big.bin') + build('/style.css'))
+    r = c.response()
+    r2 = c.response()
+    t.ok(r.status == 200 and r.body == files['/big.bin'] and
+         r2.body == files['/style.css'],
+         'GET /big.bin (%d bytes) whole, then a pipelined request after it'
+         % len(files['/big.bin']), (r.status, len(r.body), r2))
+    h = c.request('/big.bin', 'HEAD')
+    t.ok(h.status == 200 and
+         h.header('content-length') == str(len(files['/big.bin'])),
+         'HEAD /big.bin: its Content-Length, no body', h)
+    c.close()
     r = fetch(a.port, '/sub/dir/nope.txt')
     t.ok(r.status == 404, 'GET of a missing file: 404', r)
     r = fetch(a.port, '/leak.txt')
@@ -410,8 +423,13 @@ def case_stats(t, a):
     t.ok(isinstance(s.get('requests'), int) and s['requests'] > 0 and
          s.get('connections', 0) >= 1,
          '/stats counts requests and this connection', s)
-    s2 = stats(a.port)
-    t.ok(s2['requests'] > s['requests'], '/stats requests grows', (s, s2))
+    for _ in range(3):
+        fetch(a.port, '/cpu?n=10')
+    # a request is counted once its response is written: allow a moment
+    s2 = wait_for(lambda: (lambda x: x if x['requests'] >= s['requests'] + 3
+                           else None)(stats(a.port)), 2) or stats(a.port)
+    t.ok(s2['requests'] >= s['requests'] + 3,
+         '/stats requests grows with the requests served', (s, s2))
 
 
 def case_keepalive(t, a):
@@ -517,6 +535,24 @@ def case_errors(t, a):
             t.ok(False, 'POST with a %d-byte body: 405, then the connection '
                  'closes (no reset)' % size, repr(e))
         c.close()
+    c = Conn(a.port)
+    c.send(build('/cpu?n=10', body=b'hello') + build('/cpu?n=100'))
+    r1 = c.response()
+    r2 = c.response()
+    t.ok(r1.status == 200 and r2.body == b'primes<=100: 25\n',
+         'a GET with a 5-byte body: the body is skipped, the next request '
+         'answered', (r1, r2))
+    c.close()
+    c = Conn(a.port)
+    c.send(build('/', headers=['Content-Length: 2000000']))
+    try:
+        r = c.response()
+        how = c.wait_close(3)
+    except Closed as e:
+        r, how = None, e.how
+    t.ok(r is not None and r.status == 413 and how == 'eof',
+         'a GET announcing a 2 MB body: 413, then close', (r, how))
+    c.close()
     r = fetch(a.port, '/', 'BREW')
     t.ok(r.status == 501, 'an unknown method token (BREW): 501', r)
     for raw in (b'GET / HTTP/1.1 junk\r\nHost: x\r\n\r\n',
@@ -815,14 +851,29 @@ def cmd_concurrency(t, a):
 # ---------------------------------------------------------------- process
 
 def cmd_idlecpu(t, a):
-    time.sleep(a.settle)
-    hz = os.sysconf('SC_CLK_TCK')
-    c0 = cpu_ticks(a.pid)
-    time.sleep(a.seconds)
-    c1 = cpu_ticks(a.pid)
-    share = (c1 - c0) / hz / a.seconds
-    t.ok(share < 0.01, 'idle for %g s: %.2f%% of one CPU (%d ticks at %d Hz), '
-         'under 1%%' % (a.seconds, share * 100, c1 - c0, hz))
+    held = []
+    try:
+        for _ in range(a.hold):
+            c = Conn(a.port)
+            c.request('/cpu?n=10')
+            held.append(c)
+        time.sleep(a.settle)
+        hz = os.sysconf('SC_CLK_TCK')
+        c0 = cpu_ticks(a.pid)
+        time.sleep(a.seconds)
+        c1 = cpu_ticks(a.pid)
+        share = (c1 - c0) / hz / a.seconds
+        t.ok(share < 0.01, 'idle for %g s%s: %.2f%% of one CPU (%d ticks at '
+             '%d Hz), under 1%%' % (
+                 a.seconds, ' with %d keep-alive connections open' % a.hold
+                 if a.hold else '', share * 100, c1 - c0, hz))
+        if held:
+            st = [c.request('/cpu?n=10').status for c in held]
+            t.ok(st == [200] * len(held), 'the %d held connections still '
+                 'serve' % len(held), st)
+    finally:
+        for c in held:
+            c.close()
 
 
 def cmd_threads(t, a):
@@ -903,6 +954,9 @@ def cmd_mkdocroot(a):
     for rel, text in files.items():
         with open(os.path.join(d, rel), 'w') as f:
             f.write(text)
+    # larger than any socket buffer: the server must write it in pieces
+    with open(os.path.join(d, 'big.bin'), 'wb') as f:
+        f.write(bytes(range(256)) * (3 * 4096 + 7))
     parent = os.path.dirname(os.path.abspath(d))
     with open(os.path.join(parent, 'secret.txt'), 'w') as f:
         f.write(SECRET + '\n')
@@ -1023,12 +1077,21 @@ def stats_lines(log):
 
 
 def cmd_reload(t, a):
+    # as test_reload.sh starts it
     base = dict(mode='lockfree', workers=2, queue_capacity=8, docroot=a.docroot,
-                interval=0)
+                keepalive_timeout=30, interval=0)
     pid, port = a.pid, a.port
     time.sleep(0.3)
     fds0, tasks0 = count_fds(pid), count_tasks(pid)
     t.note('before: %d fds, %d threads' % (fds0, tasks0))
+
+    # quiet keep-alive connections, to be used again after all the reloads
+    idle = []
+    for _ in range(4):
+        c = Conn(port, timeout=10)
+        c.request('/cpu?n=10')
+        idle.append(c)
+    partial = None
 
     stop = threading.Event()
     loads = [Load(port, True, stop, 100000) for _ in range(4)] + \
@@ -1051,9 +1114,15 @@ def cmd_reload(t, a):
                        queue_capacity=caps[(i // 2 + i // 16) % 4])
         t1 = time.monotonic()
         done0 = sum(ld.ok for ld in loads)
+        if i == 10:
+            # half a request before a reload, the rest after the next one
+            partial = Conn(port, timeout=10)
+            partial.send(b'GET /cpu?n=1000 HTTP/1.1\r\nHo')
         write_ini(a.ini, **cfg)
         os.kill(pid, signal.SIGHUP)
         s = wait_reloads(port, i + 1, 5)
+        if i == 11 and partial is not None:
+            partial.send(b'st: x\r\n\r\n')
         # the clients go on under every engine: progress before the next one
         if not wait_for(lambda: sum(ld.ok for ld in loads) >= done0 + 12, 5):
             stalled.append((i + 1, cfg['mode'], sum(ld.ok for ld in loads)
@@ -1097,6 +1166,29 @@ def cmd_reload(t, a):
          s['workers'] == 2 and s['queue_capacity'] == 8,
          '/stats after them: mode lockfree, workers 2, capacity 8, reloads %d'
          % a.count, s)
+    try:
+        r = partial.response() if partial is not None else None
+        t.ok(r is not None and r.status == 200 and
+             r.body == b'primes<=1000: 168\n',
+             'a request begun before reload 11 and ended after reload 12 is '
+             'answered', r)
+    except (Closed, OSError) as e:
+        t.ok(False, 'a request begun before reload 11 and ended after reload '
+             '12 is answered', repr(e))
+    res = []
+    for c in idle:
+        try:
+            res.append(c.request('/cpu?n=100').status)
+        except (Closed, OSError) as e:
+            res.append(repr(e))
+    t.ok(res == [200] * len(idle), '%d keep-alive connections left idle '
+         'through the %d reloads still serve' % (len(idle), a.count), res)
+    for c in idle + ([partial] if partial else []):
+        c.close()
+    s = wait_for(lambda: (lambda x: x if x['connections'] == 1 else None)(
+        stats(port)), 5) or stats(port)
+    t.ok(s['connections'] == 1, '/stats counts 1 open connection (this one) '
+         'once the clients are gone', s)
     fds1, tasks1 = settle_counts(pid, fds0, tasks0, 5)
     t.ok(fds1 <= fds0, 'no fd leak: %d open before, %d after' % (fds0, fds1),
          os.listdir('/proc/%d/fd' % pid))
@@ -1264,6 +1356,8 @@ def main():
     server(sp)
     sp.add_argument('--seconds', type=float, default=5)
     sp.add_argument('--settle', type=float, default=1)
+    sp.add_argument('--hold', type=int, default=0,
+                    help='keep-alive connections kept open meanwhile')
     sp = sub.add_parser('threads', help='thread names')
     server(sp)
     sp.add_argument('--mode', required=True, choices=MODES)

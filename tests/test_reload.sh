@@ -12,7 +12,8 @@ www=$LF_TMP/www
 ini=$LF_TMP/lfserver.ini
 python3 "$LF_ITEST" mkdocroot "$www" || exit 1
 python3 "$LF_ITEST" writeini "$ini" --mode lockfree --workers 2 \
-    --queue-capacity 8 --docroot "$www" --interval 0 || exit 1
+    --queue-capacity 8 --docroot "$www" --keepalive-timeout 30 \
+    --interval 0 || exit 1
 
 if ! lf_start "$ini"; then
 	lf_ok 1 "the server starts in lockfree mode"

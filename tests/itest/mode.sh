@@ -34,12 +34,14 @@ fi
 
 echo "# $MODE: idle, workers 64"
 python3 "$LF_ITEST" writeini "$LF_TMP/idle.ini" --mode "$MODE" --workers 64 \
-    --interval 10
+    --keepalive-timeout 30 --interval 10
 if lf_start "$LF_TMP/idle.ini"; then
 	lf_py threads --port "$LF_PORT" --pid "$LF_PID" --mode "$MODE" \
 	    --workers 64
 	lf_py idlecpu --port "$LF_PORT" --pid "$LF_PID" --seconds 5
-	lf_stop
+	lf_py idlecpu --port "$LF_PORT" --pid "$LF_PID" --seconds 3 --hold 50
+	kill -INT "$LF_PID"
+	lf_stopped SIGINT
 else
 	lf_ok 1 "$MODE: the idle server starts"
 fi
