@@ -20,6 +20,7 @@
 struct park {
 	_Atomic uint32_t	seq;		/* bumped by every notify that sees waiters */
 	_Atomic uint32_t	waiters;	/* threads between prepare and wait/cancel */
+	_Atomic uint32_t	sleepers;	/* threads in FUTEX_WAIT not yet woken */
 };
 
 void park_init(struct park *p);

@@ -3,7 +3,8 @@
  * public fields: a notify with no waiter leaves seq alone (so it made no
  * syscall), a notify after park_prepare bumps it and the wait then returns at
  * once.  Then real sleeping: waiters blocked on a flag are woken by
- * notify_one / notify_all.  Finally the use the server makes of it: consumers
+ * notify_one / notify_all, and leave the sleeper count at zero.  Finally the
+ * use the server makes of it: consumers
  * parked on a lock-free queue while producers push rarely (every 5-20 ms);
  * every item must be picked up well within 200 ms, and consumers idle for half
  * a second must have used almost no CPU (they sleep rather than spin).  The
@@ -66,7 +67,8 @@ test_bookkeeping(void)
 	for (i = 0; i < 1000; i++)
 		park_notify_one(&p);
 	park_notify_all(&p);
-	ok(atomic_load(&p.seq) == 0 && atomic_load(&p.waiters) == 0,
+	ok(atomic_load(&p.seq) == 0 && atomic_load(&p.waiters) == 0 &&
+	    atomic_load(&p.sleepers) == 0,
 	    "notify with no waiter leaves seq alone (no wake syscall)");
 
 	key = park_prepare(&p);
@@ -146,8 +148,9 @@ test_sleep_wake(void)
 	w[0] = (struct flagwaiter){ &f, 0, 0 };
 	pthread_create(&w[0].thread, NULL, flag_waiter, &w[0]);
 	sleep_ms(50);
-	ok(atomic_load(&f.woken) == 0 && atomic_load(&f.p.waiters) == 1,
-	    "a waiter with nothing to take sleeps");
+	ok(atomic_load(&f.woken) == 0 && atomic_load(&f.p.waiters) == 1 &&
+	    atomic_load(&f.p.sleepers) == 1,
+	    "a waiter with nothing to take sleeps (counted as a sleeper)");
 	t0 = now_ms();
 	atomic_store(&f.flag, 1);
 	park_notify_one(&f.p);
@@ -171,6 +174,8 @@ test_sleep_wake(void)
 	}
 	ok(n == 4 && worst < LATENCY_BOUND_MS,
 	    "notify_all wakes all %d sleepers (slowest %.2f ms)", n, worst);
+	ok(atomic_load(&f.p.waiters) == 0 && atomic_load(&f.p.sleepers) == 0,
+	    "woken threads are no longer counted as waiters or sleepers");
 }
 
 /* Rare producers, parked consumers, through the blocking queue. */
