@@ -3,12 +3,12 @@
  * public fields: a notify with no waiter leaves seq alone (so it made no
  * syscall), a notify after park_prepare bumps it and the wait then returns at
  * once.  Then real sleeping: waiters blocked on a flag are woken by
- * notify_one / notify_all, and leave the sleeper count at zero.  Finally the
- * use the server makes of it: consumers
- * parked on a lock-free queue while producers push rarely (every 5-20 ms);
- * every item must be picked up well within 200 ms, and consumers idle for half
- * a second must have used almost no CPU (they sleep rather than spin).  The
- * locked queue runs the same check for comparison.
+ * notify_one / notify_all and leave the sleeper count at zero.  Finally the
+ * use the server makes of it: consumers parked on a lock-free queue while
+ * producers push rarely (every 5-20 ms); every item must be picked up well
+ * within 200 ms, and consumers idle for half a second must have used almost
+ * no CPU (they sleep rather than spin).  The locked queue runs the same
+ * check for comparison.
  */
 
 #include <errno.h>
