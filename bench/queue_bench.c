@@ -11,9 +11,11 @@
  * the latest finish, so the main thread being descheduled does not count.
  *
  * usage: queue_bench [--quick] [--items N] [--runs N] [--kind lockfree|locked]
+ *                    [--producers N] [--consumers N] [--capacity N]
  *
  * --quick moves 20000 items per configuration; --runs reports the median of
- * N runs of each configuration.  Not run by make check.
+ * N runs of each configuration; --producers, --consumers (1-8) and
+ * --capacity replace the default sweep by one value.  Not run by make check.
  */
 
 #include <errno.h>
@@ -134,26 +136,32 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: queue_bench [--quick] [--items N] [--runs N] "
-	    "[--kind lockfree|locked]\n");
+	    "[--kind lockfree|locked]\n"
+	    "                   [--producers N] [--consumers N] "
+	    "[--capacity N]\n");
 	exit(2);
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const size_t shapes[][2] = {
+	static size_t	 shapes[][2] = {
 		{1, 1}, {2, 2}, {4, 4}, {1, 3}, {3, 1}, {8, 8}
 	};
-	static const size_t caps[] = { 1, 8, 64, 1024 };
+	static size_t	 caps[] = { 1, 8, 64, 1024 };
 	static const char *names[] = { "lockfree", "locked" };
 	static const struct option longopts[] = {
 		{ "quick",	no_argument,		NULL, 'Q' },
 		{ "items",	required_argument,	NULL, 'n' },
 		{ "runs",	required_argument,	NULL, 'r' },
 		{ "kind",	required_argument,	NULL, 'k' },
+		{ "producers",	required_argument,	NULL, 'p' },
+		{ "consumers",	required_argument,	NULL, 'c' },
+		{ "capacity",	required_argument,	NULL, 'C' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	size_t		 items = 200000, s, c;
+	size_t		 items = 200000, s, c, nshapes, ncaps;
+	size_t		 only_p = 0, only_c = 0, only_cap = 0;
 	int		 runs = 1, kind, kmin = 0, kmax = 1, ch, i;
 	double		 t[16];
 
@@ -168,6 +176,15 @@ main(int argc, char *argv[])
 		case 'r':
 			runs = atoi(optarg);
 			break;
+		case 'p':
+			only_p = strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			only_c = strtoul(optarg, NULL, 10);
+			break;
+		case 'C':
+			only_cap = strtoul(optarg, NULL, 10);
+			break;
 		case 'k':
 			if (strcmp(optarg, "lockfree") == 0)
 				kmin = kmax = QUEUE_LOCKFREE;
@@ -180,12 +197,24 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc || items == 0 || runs < 1 || runs > 16)
+	if (optind != argc || items == 0 || runs < 1 || runs > 16 ||
+	    only_p > MAXT || only_c > MAXT || (!only_p != !only_c))
 		usage();
+	nshapes = sizeof(shapes) / sizeof(shapes[0]);
+	ncaps = sizeof(caps) / sizeof(caps[0]);
+	if (only_p) {
+		shapes[0][0] = only_p;
+		shapes[0][1] = only_c;
+		nshapes = 1;
+	}
+	if (only_cap) {
+		caps[0] = only_cap;
+		ncaps = 1;
+	}
 
 	printf("queue,producers,consumers,capacity,items,seconds,ops_per_sec\n");
-	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
-		for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
+	for (s = 0; s < nshapes; s++)
+		for (c = 0; c < ncaps; c++)
 			for (kind = kmin; kind <= kmax; kind++) {
 				for (i = 0; i < runs; i++)
 					if ((t[i] = bench_one(kind, shapes[s][0],
