@@ -2,8 +2,9 @@
 # test_activation.sh - socket activation as systemd does it, through
 # systemd-socket-activate: it listens, starts lfserver on the first
 # connection and passes the listening sockets (LISTEN_FDS). The server must
-# serve on them (two at once here), say so in its log, ignore the ini's
-# listen address, and stop cleanly on SIGTERM.
+# serve on them (two at once here), say so in its log, ignore the listen
+# address of the ini and of -l (with a warning), keep the sockets through a
+# reload, and stop cleanly on SIGTERM.
 
 . "${srcdir:-.}/tests/lib.sh"
 lf_init
@@ -20,6 +21,7 @@ while [ "$p2" = "$p1" ]; do
 	p2=$(lf_free_port)
 done
 unused=$(lf_free_port)
+unused2=$(lf_free_port)
 # the ini's own listen address: with sockets from systemd it must stay unbound
 python3 "$LF_ITEST" writeini "$LF_TMP/base.ini" --mode lockfree --workers 2 \
     || exit 1
@@ -29,7 +31,8 @@ sed "s/^\[server\]\$/[server]\nlisten = 127.0.0.1:$unused/" "$LF_TMP/base.ini" \
 LF_LOG=$LF_TMP/activate.log
 LF_PORT=$p1
 systemd-socket-activate -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" \
-    --fdname=http:http "$LFSERVER" -c "$ini" > "$LF_LOG" 2>&1 &
+    --fdname=http:http "$LFSERVER" -c "$ini" -l "127.0.0.1:$unused2" \
+    > "$LF_LOG" 2>&1 &
 LF_PID=$!
 LF_PIDS="$LF_PIDS $LF_PID"
 
@@ -61,6 +64,8 @@ lf_ok $? "the log says it serves on sockets from systemd"
 [ $? -eq 0 ] || lf_dump_log
 lf_refused "$unused"
 lf_ok $? "the ini's listen address ($unused) is not bound"
+grep -q -- '--listen ignored' "$LF_LOG" && lf_refused "$unused2"
+lf_ok $? "-l 127.0.0.1:$unused2 is ignored with a warning and not bound"
 
 # a reload keeps the sockets systemd passed
 python3 "$LF_ITEST" writeini "$LF_TMP/base.ini" --mode thread-per-connection \
