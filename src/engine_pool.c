@@ -231,6 +231,18 @@ pool_accept(struct pool *p, int lfd)
 	}
 }
 
+/* Accepts again once a connection closed below max_connections (reactor thread). */
+static void
+pool_accept_resume(struct pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->accept_paused && p->nconns < p->srv->cfg.max_connections) {
+		p->accept_paused = false;
+		pool_listeners_arm(p, true);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Closes idle connections past their deadline (reactor thread only). */
 static void
 pool_sweep(struct pool *p, uint64_t now)
@@ -251,11 +263,8 @@ pool_sweep(struct pool *p, uint64_t now)
 		stats_conn_closed(p->shard);
 		conn_free(c);
 	}
-	if (p->accept_paused && p->nconns < p->srv->cfg.max_connections) {
-		p->accept_paused = false;
-		pool_listeners_arm(p, true);
-	}
 	pthread_mutex_unlock(&p->mu);
+	pool_accept_resume(p);
 }
 
 static void *
@@ -287,6 +296,7 @@ pool_reactor(void *arg)
 
 				if (read(p->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("pool: eventfd read");
+				pool_accept_resume(p);
 				continue;
 			}
 			if ((char *)tag >= p->ltag && (char *)tag < p->ltag + p->nlfds) {
