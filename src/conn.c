@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -151,7 +152,7 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
     uint64_t t0)
 {
 	struct response resp;
-	char head[512];
+	char head[512], extra[64];
 	struct iovec iov[2];
 	bool keep = req->keep_alive, is_head = req->method == HTTP_HEAD;
 	bool get_or_head = req->method == HTTP_GET || is_head;
@@ -169,8 +170,13 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	router_dispatch(w->srv, req, &resp);
 	if (resp.status >= 400 && resp.body == NULL)
 		goto error;
+	if (resp.etag != NULL) {
+		snprintf(extra, sizeof(extra), "ETag: %s\r\n", resp.etag);
+		if (resp.status == 304)
+			is_head = true;	/* no body */
+	}
 	n = http_format_head(head, sizeof(head), resp.status, req->minor, keep,
-	    resp.content_type, resp.body_len, NULL);
+	    resp.content_type, resp.body_len, resp.etag != NULL ? extra : NULL);
 	if (n < 0) {
 		resp.status = 500;
 		goto error;

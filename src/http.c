@@ -692,11 +692,14 @@ http_put_uint(struct http_out *o, uint64_t v)
 	http_put(o, t, tmp + sizeof(tmp) - t);
 }
 
-/* RFC 9110 8.6: no Content-Length in 1xx and 204 responses. */
+/*
+ * RFC 9110 8.6: no Content-Length in 1xx and 204 responses; in a 304 it
+ * could only repeat the 200's length, which nginx omits too.
+ */
 static inline bool
 http_status_has_length(int status)
 {
-	return status >= 200 && status != 204;
+	return status >= 200 && status != 204 && status != 304;
 }
 
 int
@@ -745,7 +748,7 @@ http_format_error(char *buf, size_t cap, int status, int minor,
 	size_t blen = 0;
 	int n;
 
-	if (http_status_has_length(status) && status != 304) {
+	if (http_status_has_length(status)) {
 		http_puts(&b, "<html><head><title>");
 		http_put_uint(&b, (unsigned)status);
 		http_puts(&b, " ");

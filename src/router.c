@@ -50,6 +50,7 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 	resp->content_type = NULL;
 	resp->body = NULL;
 	resp->body_len = 0;
+	resp->etag = NULL;
 	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
 		resp->status = req->method == HTTP_METHOD_OTHER ? 501 : 405;
 		return;

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -123,6 +124,21 @@ main(void)
 	    body_has(&resp, "lfserver") && strncmp(resp.content_type, "text/html", 9) == 0,
 	    "/ serves the built-in page as text/html");
 	ok(get("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200, "HEAD / is 200");
+	ok(get("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 && resp.etag != NULL &&
+	    resp.etag[0] == '"', "a static file has a quoted ETag");
+	if (resp.etag != NULL) {
+		char raw[256];
+		const char *tag = resp.etag;
+
+		snprintf(raw, sizeof(raw), "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n", tag);
+		ok(get(raw, &resp) == 304 && resp.body == NULL, "If-None-Match with its ETag: 304, no body");
+		snprintf(raw, sizeof(raw), "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"a\", W/%s\r\n\r\n", tag);
+		ok(get(raw, &resp) == 304, "If-None-Match list with a weak match: 304");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n", &resp) == 304,
+		    "If-None-Match: * is 304");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n\r\n", &resp) == 200,
+		    "If-None-Match with another tag: 200");
+	}
 	ok(get("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 404, "unknown path is 404");
 	ok(get("POST / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "POST is 405");
 	ok(get("DELETE /cpu HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "DELETE is 405");

@@ -20,6 +20,7 @@ struct response {
 	const char	*content_type;
 	const char	*body;
 	size_t		 body_len;
+	const char	*etag;		/* quoted entity tag, or NULL */
 	char		 buf[1024];
 };
 
