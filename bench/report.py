@@ -135,16 +135,16 @@ set logscale x 2
 set xlabel "workers"
 set ylabel "speedup (sequential time / time)"
 set yrange [0:*]
-set key outside bottom center horizontal
+set key outside right top vertical
 set grid
 plot "workers_%s.dat" u 1:2 w lp lw 2 pt 7 t "lockfree", \\
      "" u 1:3 w lp lw 2 pt 5 t "locked", \\
-     "" u 1:4 w l lw 2 dt 2 t "thread-per-connection", \\
+     "" u 1:4 w l lw 2 dt 2 t "thread-per-conn.", \\
      1 w l lc rgb "gray" dt 3 t "sequential"''' % (wl, wl))
 	if not panels:
 		return None
 	return gnuplot(plotdir, 'workers_speedup', multiplot(panels),
-	    size=(1000, 400 * ((len(panels) + 1) // 2)))
+	    size=(1300, 400 * ((len(panels) + 1) // 2)))
 
 
 def plot_queue(d, plotdir):
@@ -165,14 +165,15 @@ set logscale x 2
 set xlabel "queue capacity"
 set ylabel "time taken (s)"
 set yrange [0:*]
-set key outside bottom center horizontal
+set autoscale xfix
+set key outside right top vertical
 set grid
 plot "queue_%s.dat" u 1:2 w lp lw 2 pt 7 t "lockfree", \\
      "" u 1:3 w lp lw 2 pt 5 t "locked"''' % (wl, w, wl))
 	if not panels:
 		return None
 	return gnuplot(plotdir, 'queue_capacity', multiplot(panels),
-	    size=(1000, 400 * ((len(panels) + 1) // 2)))
+	    size=(1300, 400 * ((len(panels) + 1) // 2)))
 
 
 def plot_requests(d, plotdir):
@@ -186,20 +187,22 @@ def plot_requests(d, plotdir):
 		    workload=wl, requests=n) for m in MODES] for n in ns]
 		write_dat(plotdir, 'requests_%s.dat' % wl,
 		    ['requests'] + MODES, rows)
-		panels.append('''set title "%s: time vs number of requests (ab -c 100)"
+		c = d.sel(experiment='requests', workload=wl)[0]['concurrency']
+		panels.append('''set title "%s: time vs number of requests (ab -c %s)"
 set logscale xy
 set xlabel "requests"
 set ylabel "time taken (s)"
-set key outside bottom center horizontal
+set autoscale xfix
+set key outside right top vertical
 set grid
 plot "requests_%s.dat" u 1:2 w lp lw 2 pt 7 t "lockfree", \\
      "" u 1:3 w lp lw 2 pt 5 t "locked", \\
-     "" u 1:4 w lp lw 2 pt 9 t "thread-per-connection", \\
-     "" u 1:5 w lp lw 2 pt 11 t "sequential"''' % (wl, wl))
+     "" u 1:4 w lp lw 2 pt 9 t "thread-per-conn.", \\
+     "" u 1:5 w lp lw 2 pt 11 t "sequential"''' % (wl, c, wl))
 	if not panels:
 		return None
 	return gnuplot(plotdir, 'requests', multiplot(panels),
-	    size=(1000, 400 * ((len(panels) + 1) // 2)))
+	    size=(1300, 400 * ((len(panels) + 1) // 2)))
 
 
 def plot_nginx(d, plotdir):
@@ -601,13 +604,20 @@ def data_tables(d):
 			    mode='nginx', tool=r['tool'])
 			v = float(r['requests_per_s'])
 			cmd = client_label(r)
+			cpu_us = ratio(float(r['server_cpu_s']) * 1e6,
+			    float(r['completed']))
 			rows.append([r['mode'], r['workers'] or '-', cmd, rps(v),
 			    fmt(ratio(v, ngv)) + 'x' if exp == 'static' else '-',
 			    r['p50_ms'], r['p99_ms'], r['server_cpu_s'],
+			    '%.0f' % cpu_us if cpu_us is not None else 'n/a',
+			    fmt(ratio(float(r['server_cpu_s']),
+			    float(r['time_taken_s']))),
 			    r['server_peak_rss_kb'], r['repeats']])
 		parts.append('%s:\n\n' % what + md_table(['server/mode',
 		    'workers', 'client', 'req/s', 'vs nginx', 'p50 ms', 'p99 ms',
-		    'server CPU s', 'peak RSS KiB', 'runs'], rows))
+		    'server CPU s', 'server CPU us/req', 'server CPUs busy',
+		    'peak RSS KiB', 'runs'],
+		    rows))
 	return '\n\n'.join(parts)
 
 
