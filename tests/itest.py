@@ -430,6 +430,11 @@ def case_stats(t, a):
                            else None)(stats(a.port)), 2) or stats(a.port)
     t.ok(s2['requests'] >= s['requests'] + 3,
          '/stats requests grows with the requests served', (s, s2))
+    t.ok(0 < s2['p50_us'] <= s2['p99_us'] <= s2['max_us'] and
+         s2['uptime_s'] >= s['uptime_s'] and
+         s2['connections_total'] > s['connections_total'],
+         '/stats latency 0 < p50 <= p99 <= max, uptime and connections_total '
+         'grow', (s, s2))
 
 
 def case_keepalive(t, a):
