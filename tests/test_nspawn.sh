@@ -102,9 +102,12 @@ root=$work/root
 # outer make's flags (TESTS=..., -j, DESTDIR) must not leak into it.
 say "configure --prefix=/usr --sysconfdir=/etc && make install DESTDIR=container"
 unset MAKEFLAGS MFLAGS MAKELEVEL DESTDIR
+# The sources come from `make distdir`: the source tree may be configured in
+# place (as the README does), which rules out a second build beside it.
 (
+	make -s distdir distdir="$work/src" &&
 	cd "$work/build" &&
-	"$top_srcdir/configure" -q --prefix=/usr --sysconfdir=/etc \
+	"$work/src/configure" -q --prefix=/usr --sysconfdir=/etc \
 	    --with-systemdsystemunitdir=/usr/lib/systemd/system &&
 	make -s -j2 >/dev/null &&
 	make -s install DESTDIR="$root" >/dev/null
