@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -31,6 +33,25 @@ conn_new(int fd, uint64_t now_ns)
 	c->idle_since_ns = now_ns;
 	c->ready_ns = now_ns;
 	return c;
+}
+
+int
+conn_accept(int lfd, struct conn **out)
+{
+	int fd, one = 1;
+
+	do
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	*out = conn_new(fd, stats_now_ns());
+	if (*out == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /*

@@ -49,6 +49,12 @@ struct conn_worker {
 enum conn_status { CONN_WAIT, CONN_CLOSE };
 
 struct conn *conn_new(int fd, uint64_t now_ns);
+/*
+ * Accepts one client from the listening socket LFD into *OUT (non-blocking,
+ * TCP_NODELAY). 0 on success, -EAGAIN when none is waiting, else -errno
+ * (-EMFILE/-ENFILE: out of descriptors, the caller should pause accepting).
+ */
+int conn_accept(int lfd, struct conn **out);
 /* Closes the socket (lingering briefly so a final response is not reset) and frees. */
 void conn_free(struct conn *c);
 /* 0 or -ENOMEM. */

@@ -189,8 +189,8 @@ pool_worker(void *arg)
 static void
 pool_accept(struct pool *p, int lfd)
 {
-	int i, fd, one = 1;
 	struct conn *c;
+	int i, r;
 
 	for (i = 0; i < POOL_ACCEPT_BURST; i++) {
 		pthread_mutex_lock(&p->mu);
@@ -204,19 +204,24 @@ pool_accept(struct pool *p, int lfd)
 			return;
 		}
 		pthread_mutex_unlock(&p->mu);
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN)
-				log_warn("accept");
+		r = conn_accept(lfd, &c);
+		if (r == -EAGAIN)
+			return;
+		if (r == -EMFILE || r == -ENFILE) {
+			/* out of descriptors: retry at the next sweep instead of spinning */
+			errno = -r;
+			log_warn("accept: pausing for a second");
+			pthread_mutex_lock(&p->mu);
+			if (!p->accept_paused) {
+				p->accept_paused = true;
+				pool_listeners_arm(p, false);
+			}
+			pthread_mutex_unlock(&p->mu);
 			return;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c = conn_new(fd, stats_now_ns());
-		if (c == NULL) {
-			log_warnx("out of memory: connection closed");
-			close(fd);
+		if (r < 0) {
+			errno = -r;
+			log_warn("accept");
 			continue;
 		}
 		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);

@@ -176,8 +176,8 @@ tpc_acceptor(void *arg)
 	struct tpc *t = arg;
 	struct pollfd *pfd;
 	size_t i, n = t->nlfds + 1;
-	int fd, one = 1;
 	struct conn *c;
+	int r;
 
 	pthread_setname_np(pthread_self(), "lf-acceptor");
 	pfd = calloc(n, sizeof(*pfd));
@@ -208,17 +208,15 @@ tpc_acceptor(void *arg)
 		for (i = 0; i < t->nlfds; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			fd = accept4(t->lfds[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd < 0) {
-				if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-					log_warn("accept");
+			r = conn_accept(t->lfds[i], &c);
+			if (r == -EAGAIN)
 				continue;
-			}
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			c = conn_new(fd, stats_now_ns());
-			if (c == NULL) {
-				log_warnx("out of memory: connection closed");
-				close(fd);
+			if (r < 0) {
+				errno = -r;
+				log_warn("accept");
+				/* out of descriptors: do not spin on a readable socket */
+				if (r == -EMFILE || r == -ENFILE)
+					poll(&pfd[t->nlfds], 1, 1000);
 				continue;
 			}
 			stats_conn_opened(t->shard);

@@ -36,6 +36,20 @@ response_printf(struct response *resp, int status, const char *fmt, ...)
 	resp->body_len = (size_t)n;
 }
 
+bool
+handler_param(const struct http_request *req, const char *name,
+    unsigned max, uint64_t *val, struct response *resp)
+{
+	const char *v;
+	size_t vlen;
+
+	if (!http_query_get(req->query, req->query_len, name, &v, &vlen) ||
+	    http_parse_uint(v, vlen, max, val) == 0)
+		return true;
+	response_printf(resp, 400, "bad %s: expected an integer 0..%u\n", name, max);
+	return false;
+}
+
 void
 router_dispatch(const struct server *srv, const struct http_request *req,
     struct response *resp)

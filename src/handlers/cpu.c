@@ -41,16 +41,10 @@ handler_cpu(const struct server *srv, const struct route *rt,
     const struct http_request *req, const char *path, size_t path_len,
     struct response *resp)
 {
-	const char *v;
-	size_t vlen;
 	uint64_t n = rt->cpu_n;
 
-	if (http_query_get(req->query, req->query_len, "n", &v, &vlen) &&
-	    http_parse_uint(v, vlen, rt->cpu_n_max, &n) != 0) {
-		response_printf(resp, 400, "bad n: expected an integer 0..%u\n",
-		    rt->cpu_n_max);
+	if (!handler_param(req, "n", rt->cpu_n_max, &n, resp))
 		return;
-	}
 	response_printf(resp, 200, "primes<=%llu: %lu\n", (unsigned long long)n,
 	    primes_count((unsigned long)n));
 }

@@ -9,7 +9,9 @@
 #ifndef LF_HANDLERS_H
 #define LF_HANDLERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http.h"
 #include "routes.h"
@@ -42,6 +44,14 @@ void handler_stats(const struct server *, const struct route *,
 
 /* Counts primes <= N by trial division: deterministic CPU work (10000 -> 1229). */
 unsigned long primes_count(unsigned long n);
+
+/*
+ * Reads the integer query parameter NAME (0..MAX) into *VAL, which keeps its
+ * default when the parameter is absent. A malformed or too large value sets
+ * a 400 response naming the range and returns false.
+ */
+bool handler_param(const struct http_request *req, const char *name,
+    unsigned max, uint64_t *val, struct response *resp);
 
 /* Sets a text/plain body formatted into resp->buf. */
 void response_printf(struct response *resp, int status, const char *fmt, ...)

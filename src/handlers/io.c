@@ -24,16 +24,10 @@ handler_io(const struct server *srv, const struct route *rt,
     const struct http_request *req, const char *path, size_t path_len,
     struct response *resp)
 {
-	const char *v;
-	size_t vlen;
 	uint64_t ms = rt->io_ms;
 
-	if (http_query_get(req->query, req->query_len, "ms", &v, &vlen) &&
-	    http_parse_uint(v, vlen, rt->io_ms_max, &ms) != 0) {
-		response_printf(resp, 400, "bad ms: expected an integer 0..%u\n",
-		    rt->io_ms_max);
+	if (!handler_param(req, "ms", rt->io_ms_max, &ms, resp))
 		return;
-	}
 	sleep_ms(ms);
 	response_printf(resp, 200, "slept %llu ms\n", (unsigned long long)ms);
 }
