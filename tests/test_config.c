@@ -19,38 +19,9 @@
 
 #include "lfconfig.h"
 #include "tap.h"
+#include "testdir.h"
 
-static char tmpdir[256];
 static char errbuf[1024];
-
-static const char *
-tpath(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
-	return buf[i];
-}
-
-static const char * __attribute__((format(printf, 2, 3)))
-write_file(const char *name, const char *fmt, ...)
-{
-	const char *p = tpath(name);
-	va_list ap;
-	FILE *fp;
-
-	if ((fp = fopen(p, "w")) == NULL) {
-		perror(p);
-		exit(99);
-	}
-	va_start(ap, fmt);
-	vfprintf(fp, fmt, ap);
-	va_end(ap);
-	fclose(fp);
-	return p;
-}
 
 /* Loads CONTENT as t.ini into a fresh default config; the result of config_load. */
 static int
@@ -674,31 +645,10 @@ test_shipped(void)
 	free(uncommented);
 }
 
-static void
-cleanup(const char *dir)
-{
-	char cmd[PATH_MAX + 16];
-
-	/* only ever our own mkdtemp directory */
-	if (strncmp(dir, "/tmp/test_config.", 17) == 0 ||
-	    strstr(dir, "/test_config.") != NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", dir);
-	}
-}
-
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_config.XXXXXX",
-	    t != NULL && *t != '\0' ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 99;
-	}
+	testdir_create("test_config");
 	test_defaults();
 	test_modes();
 	test_numbers();
@@ -709,6 +659,6 @@ main(void)
 	test_load_semantics();
 	test_set();
 	test_shipped();
-	cleanup(tmpdir);
+	testdir_remove();
 	return done_testing();
 }

@@ -17,39 +17,10 @@
 
 #include "routes.h"
 #include "tap.h"
+#include "testdir.h"
 
-static char tmpdir[256];
 static char realdir[PATH_MAX];
 static char errbuf[1024];
-
-static const char *
-tpath(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
-	return buf[i];
-}
-
-static const char * __attribute__((format(printf, 2, 3)))
-write_file(const char *name, const char *fmt, ...)
-{
-	const char *p = tpath(name);
-	va_list ap;
-	FILE *fp;
-
-	if ((fp = fopen(p, "w")) == NULL) {
-		perror(p);
-		exit(99);
-	}
-	va_start(ap, fmt);
-	vfprintf(fp, fmt, ap);
-	va_end(ap);
-	fclose(fp);
-	return p;
-}
 
 static int
 load(struct routes *r, const char *content)
@@ -419,27 +390,12 @@ test_shipped(void)
 	routes_free(&b);
 }
 
-static void
-cleanup(const char *dir)
-{
-	char cmd[PATH_MAX + 16];
-
-	if (strstr(dir, "/test_routes.") != NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", dir);
-	}
-}
-
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_routes.XXXXXX",
-	    t != NULL && *t != '\0' ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL || realpath(tmpdir, realdir) == NULL) {
-		perror("mkdtemp");
+	testdir_create("test_routes");
+	if (realpath(tmpdir, realdir) == NULL) {
+		perror("realpath");
 		return 99;
 	}
 	test_builtin();
@@ -447,6 +403,6 @@ main(void)
 	test_match();
 	test_errors();
 	test_shipped();
-	cleanup(tmpdir);
+	testdir_remove();
 	return done_testing();
 }
