@@ -1010,7 +1010,6 @@ def main():
 		setattr(args, name, v)
 
 	import report
-	os.makedirs(args.out, exist_ok=True)
 	if args.report_only:
 		report.make_report(args.out, args.update_docs)
 		return 0
@@ -1050,6 +1049,7 @@ def main():
 		raise BenchError('lfserver binary %s not found or not executable '
 		    '(build it first: make, or pass --server)' % args.server)
 
+	os.makedirs(args.out, exist_ok=True)
 	tmpdir = tempfile.mkdtemp(prefix='lfbench-')
 	# nginx started as root serves as an unprivileged user: the page must
 	# be readable by others, and mkdtemp makes its directory 0700

@@ -650,6 +650,13 @@ def make_report(outdir, srcdir=None):
 	    os.cpu_count())
 	plotdir = os.path.join(outdir, 'img')
 	os.makedirs(plotdir, exist_ok=True)
+	# a plot this data cannot draw must not survive from an earlier run
+	for n in PLOTS:
+		for ext in ('png', 'svg'):
+			try:
+				os.unlink(os.path.join(plotdir, '%s.%s' % (n, ext)))
+			except FileNotFoundError:
+				pass
 	for fn in (plot_workers, plot_queue, plot_requests, plot_nginx,
 	    plot_latency):
 		err = fn(d, plotdir)
