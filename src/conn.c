@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,14 +36,14 @@ conn_new(int fd, uint64_t now_ns)
 int
 conn_accept(int lfd, struct conn **out)
 {
-	int fd, one = 1;
+	int fd;
 
 	do
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
 	if (fd < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY is inherited from the listening socket (listen.c) */
 	*out = conn_new(fd, stats_now_ns());
 	if (*out == NULL) {
 		close(fd);
@@ -57,7 +55,9 @@ conn_accept(int lfd, struct conn **out)
 /*
  * Closing with unread input makes the kernel send RST, which can destroy a
  * response the client has not read yet (e.g. 405 to a POST with a body). So
- * shut down our side first and drop what has already arrived.
+ * when input may still be coming (c->linger), shut down our side first and
+ * drop what has already arrived. A plain close after a complete exchange
+ * skips those two syscalls.
  */
 void
 conn_free(struct conn *c)
@@ -68,10 +68,12 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	if (c->fd >= 0) {
-		shutdown(c->fd, SHUT_WR);
-		for (i = 0; i < 64; i++)
-			if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
-				break;
+		if (c->linger) {
+			shutdown(c->fd, SHUT_WR);
+			for (i = 0; i < 64; i++)
+				if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+					break;
+		}
 		close(c->fd);
 	}
 	free(c->pending);
@@ -251,11 +253,14 @@ conn_serve(struct conn *c, struct conn_worker *w)
 				conn_send_error(c, w, status, 1, false,
 				    req.method == HTTP_HEAD && req.method_str != NULL);
 				stats_request(w->shard, status, (stats_now_ns() - t0) / 1000u);
+				c->linger = true;
 				return CONN_CLOSE;
 			}
 			off += (size_t)r;
-			if (!conn_request(c, w, &req, t0))
+			if (!conn_request(c, w, &req, t0)) {
+				c->linger = off < len || req.has_body;
 				return CONN_CLOSE;
+			}
 			t0 = stats_now_ns();
 			c->idle_since_ns = t0;
 			c->partial_since_ns = 0;
@@ -317,6 +322,7 @@ conn_expire(struct conn *c, struct stats_shard *shard)
 	int n;
 
 	if (c->pending_len > 0) {
+		c->linger = true;
 		n = http_format_error(page, sizeof(page), 408, 1, false, false);
 		if (n > 0 && send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
 			stats_request(shard, 408, 0);
@@ -329,6 +335,7 @@ conn_reject(struct conn *c, struct stats_shard *shard)
 	char page[512];
 	int n;
 
+	c->linger = true;
 	n = http_format_error(page, sizeof(page), 503, 1, false, false);
 	if (n > 0)
 		send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -28,6 +28,7 @@ struct conn {
 	int			 fd;
 	_Atomic int		 state;		/* owned by the pool engines */
 	bool			 polled;	/* registered in the pool's epoll set */
+	bool			 linger;	/* unread input may follow: see conn_free */
 	char			*pending;	/* an incomplete request, carried over */
 	size_t			 pending_len;
 	uint64_t		 discard;	/* body bytes of a GET/HEAD still to drop */
@@ -50,8 +51,8 @@ enum conn_status { CONN_WAIT, CONN_CLOSE };
 
 struct conn *conn_new(int fd, uint64_t now_ns);
 /*
- * Accepts one client from the listening socket LFD into *OUT (non-blocking,
- * TCP_NODELAY). 0 on success, -EAGAIN when none is waiting, else -errno
+ * Accepts one client from the listening socket LFD into *OUT (non-blocking;
+ * TCP_NODELAY comes from the listening socket). 0 on success, -EAGAIN when none is waiting, else -errno
  * (-EMFILE/-ENFILE: out of descriptors, the caller should pause accepting).
  */
 int conn_accept(int lfd, struct conn **out);

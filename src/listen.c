@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,19 @@
 
 #include "lfconfig.h"
 #include "listen.h"
+
+/*
+ * Responses are written whole, so Nagle's algorithm only adds delay. Set on
+ * the listening socket, TCP_NODELAY is inherited by every accepted one (on
+ * Linux), which saves a setsockopt per connection. Harmless on non-TCP fds.
+ */
+static void
+listen_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
 
 static int
 listen_bind(const char *addr, int *out, char *err, size_t errlen)
@@ -44,6 +58,7 @@ listen_bind(const char *addr, int *out, char *err, size_t errlen)
 		close(fd);
 		return r;
 	}
+	listen_nodelay(fd);
 	*out = fd;
 	return 0;
 }
@@ -91,6 +106,7 @@ listen_open(const char *addr, int **fds, size_t *n, bool *activated,
 			free(v);
 			return k;
 		}
+		listen_nodelay(fd);
 		v[k] = fd;
 	}
 	*fds = v;
