@@ -623,7 +623,8 @@ def parse_wrk(text):
 		m = re.search(r'^\s+%s%%\s+([\d.]+)(us|ms|s|m)\s*$' % pct, text,
 		    re.M)
 		if m:
-			r[key] = float(m.group(1)) * _UNIT[m.group(2)]
+			# wrk prints 3 significant digits: keep no more than that
+			r[key] = round(float(m.group(1)) * _UNIT[m.group(2)], 6)
 	return r
 
 
