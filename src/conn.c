@@ -77,6 +77,7 @@ conn_free(struct conn *c)
 		close(c->fd);
 	}
 	free(c->pending);
+	free(c->out);
 	free(c);
 }
 
@@ -88,6 +89,7 @@ conn_worker_init(struct conn_worker *w, const struct server *srv,
 	w->shard = shard;
 	w->request_timeout_ns = (uint64_t)srv->cfg.request_timeout * 1000000000u;
 	w->keepalive_timeout_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
+	w->defer_writes = false;
 	w->buf = malloc(CONN_BUF_SIZE);
 	return w->buf == NULL ? -ENOMEM : 0;
 }
@@ -103,31 +105,74 @@ uint64_t
 conn_deadline(const struct conn *c, uint64_t request_timeout_ns,
     uint64_t keepalive_timeout_ns)
 {
+	if (c->out != NULL)
+		return c->out_since_ns + request_timeout_ns;
 	if (c->partial_since_ns != 0)
 		return c->partial_since_ns + request_timeout_ns;
 	return c->idle_since_ns + keepalive_timeout_ns;
 }
 
-/* Writes all of IOV, waiting for POLLOUT up to TIMEOUT_NS in total. 0 or -1. */
+/* Keeps what IOV still holds in c->out, to be sent when the socket is writable. */
 static int
-conn_writev(int fd, struct iovec *iov, int n, uint64_t timeout_ns)
+conn_defer(struct conn *c, const struct iovec *iov, int n)
+{
+	size_t total = 0, at = 0;
+	char *p;
+	int i;
+
+	c->out_since_ns = stats_now_ns();
+	if (n == 1 && c->out != NULL && (char *)iov->iov_base >= c->out &&
+	    (char *)iov->iov_base < c->out + c->out_len) {
+		/* the rest of c->out itself (conn_flush): just move the offset */
+		c->out_off = (size_t)((char *)iov->iov_base - c->out);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	p = malloc(total);
+	if (p == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memcpy(p + at, iov[i].iov_base, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	/* IOV may point into the old c->out: copy first, free after */
+	free(c->out);
+	c->out = p;
+	c->out_len = total;
+	c->out_off = 0;
+	return 1;
+}
+
+/*
+ * Writes all of IOV. When the socket's buffer is full, a pool worker
+ * (w->defer_writes) keeps the rest in c->out and returns 1, so that a slow
+ * reader never holds a worker: the engine waits for POLLOUT instead. A
+ * connection thread waits in poll() itself, up to request_timeout.
+ * Returns 0 when everything is written, 1 when deferred, -1 on failure.
+ */
+static int
+conn_write(struct conn *c, struct conn_worker *w, struct iovec *iov, int n)
 {
 	uint64_t deadline = 0;
-	ssize_t w;
+	ssize_t r;
 
 	while (n > 0) {
-		w = writev(fd, iov, n);
-		if (w < 0) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
+		r = writev(c->fd, iov, n);
+		if (r < 0) {
+			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
 			uint64_t now;
 
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
 				return -1;
+			if (w->defer_writes)
+				return conn_defer(c, iov, n);
+			/* (a connection thread; pool workers never wait here) */
 			now = stats_now_ns();
 			if (deadline == 0)
-				deadline = now + timeout_ns;
+				deadline = now + w->request_timeout_ns;
 			if (now >= deadline)
 				return -1;
 			if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) < 0 &&
@@ -135,20 +180,36 @@ conn_writev(int fd, struct iovec *iov, int n, uint64_t timeout_ns)
 				return -1;
 			continue;
 		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
+		while (n > 0 && (size_t)r >= iov->iov_len) {
+			r -= (ssize_t)iov->iov_len;
 			iov++;
 			n--;
 		}
 		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
+			iov->iov_base = (char *)iov->iov_base + r;
+			iov->iov_len -= (size_t)r;
 		}
 	}
 	return 0;
 }
 
-/* Sends an error page. Returns -1 when the write failed. */
+/* Sends what an earlier conn_write deferred. 0 done, 1 still waiting, -1 failed. */
+static int
+conn_flush(struct conn *c, struct conn_worker *w)
+{
+	struct iovec iov = { c->out + c->out_off, c->out_len - c->out_off };
+	int r;
+
+	r = conn_write(c, w, &iov, 1);
+	if (r == 0) {
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+	}
+	return r;
+}
+
+/* Sends an error page: as conn_write. */
 static int
 conn_send_error(struct conn *c, struct conn_worker *w, int status, int minor,
     bool keep_alive, bool head)
@@ -162,15 +223,32 @@ conn_send_error(struct conn *c, struct conn_worker *w, int status, int minor,
 		return -1;
 	iov.iov_base = page;
 	iov.iov_len = (size_t)n;
-	return conn_writev(c->fd, &iov, 1, w->request_timeout_ns);
+	return conn_write(c, w, &iov, 1);
+}
+
+enum conn_req { REQ_KEEP, REQ_CLOSE, REQ_DEFERRED };
+
+/* The outcome of a response write for a connection that should stay open or not. */
+static enum conn_req
+conn_req_result(struct conn *c, int written, bool keep)
+{
+	if (written < 0)
+		return REQ_CLOSE;
+	if (written > 0) {
+		c->close_after_write = !keep;
+		return REQ_DEFERRED;
+	}
+	return keep ? REQ_KEEP : REQ_CLOSE;
 }
 
 /*
- * Serves one parsed request. Returns whether the connection stays open.
- * A request with a body it must not have is answered and the connection
- * closed: we never read a body we cannot trust as the start of the next request.
+ * Serves one parsed request: keep the connection, close it, or wait until
+ * the deferred rest of the response is written (then close or keep as
+ * c->close_after_write says). A request with a body it must not have is
+ * answered and the connection closed: we never read a body we cannot trust
+ * as the start of the next request.
  */
-static bool
+static enum conn_req
 conn_request(struct conn *c, struct conn_worker *w, const struct http_request *req,
     uint64_t t0)
 {
@@ -179,7 +257,7 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	struct iovec iov[2];
 	bool keep = req->keep_alive, is_head = req->method == HTTP_HEAD;
 	bool get_or_head = req->method == HTTP_GET || is_head;
-	int n, ok;
+	int n, written;
 
 	if (req->has_body && (!get_or_head || req->chunked))
 		keep = false;
@@ -208,14 +286,27 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	iov[0].iov_len = (size_t)n;
 	iov[1].iov_base = (void *)resp.body;
 	iov[1].iov_len = resp.body_len;
-	ok = conn_writev(c->fd, iov, is_head || resp.body_len == 0 ? 1 : 2,
-	    w->request_timeout_ns);
+	written = conn_write(c, w, iov, is_head || resp.body_len == 0 ? 1 : 2);
 	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
-	return ok == 0 && keep;
+	return conn_req_result(c, written, keep);
 error:
-	ok = conn_send_error(c, w, resp.status, req->minor, keep, is_head);
+	written = conn_send_error(c, w, resp.status, req->minor, keep, is_head);
 	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
-	return ok == 0 && keep;
+	return conn_req_result(c, written, keep);
+}
+
+/* Carries unserved input over to the next dispatch. 0 or -1. */
+static int
+conn_keep_input(struct conn *c, const char *buf, size_t len)
+{
+	c->pending = malloc(len);
+	if (c->pending == NULL)
+		return -1;
+	memcpy(c->pending, buf, len);
+	c->pending_len = len;
+	if (c->partial_since_ns == 0)
+		c->partial_since_ns = stats_now_ns();
+	return 0;
 }
 
 enum conn_status
@@ -228,6 +319,15 @@ conn_serve(struct conn *c, struct conn_worker *w)
 	int reads = 0, status;
 	ssize_t r;
 
+	if (c->out != NULL) {
+		/* finish the response a slow reader left unsent */
+		r = conn_flush(c, w);
+		if (r != 0)
+			return r > 0 ? CONN_WAIT_WRITE : CONN_CLOSE;
+		if (c->close_after_write)
+			return CONN_CLOSE;
+		t0 = c->idle_since_ns = stats_now_ns();
+	}
 	if (c->pending != NULL) {
 		memcpy(buf, c->pending, c->pending_len);
 		len = c->pending_len;
@@ -250,16 +350,27 @@ conn_serve(struct conn *c, struct conn_worker *w)
 				break;
 			if (r < 0) {
 				/* req holds what was parsed: a HEAD gets no body */
-				conn_send_error(c, w, status, 1, false,
+				r = conn_send_error(c, w, status, 1, false,
 				    req.method == HTTP_HEAD && req.method_str != NULL);
 				stats_request(w->shard, status, (stats_now_ns() - t0) / 1000u);
 				c->linger = true;
-				return CONN_CLOSE;
+				c->close_after_write = true;
+				return r > 0 ? CONN_WAIT_WRITE : CONN_CLOSE;
 			}
 			off += (size_t)r;
-			if (!conn_request(c, w, &req, t0)) {
+			switch (conn_request(c, w, &req, t0)) {
+			case REQ_KEEP:
+				break;
+			case REQ_CLOSE:
 				c->linger = off < len || req.has_body;
 				return CONN_CLOSE;
+			case REQ_DEFERRED:
+				/* later requests wait until this response is out */
+				c->linger = c->close_after_write && (off < len || req.has_body);
+				if (!c->close_after_write && off < len &&
+				    conn_keep_input(c, buf + off, len - off) < 0)
+					return CONN_CLOSE;
+				return CONN_WAIT_WRITE;
 			}
 			t0 = stats_now_ns();
 			c->idle_since_ns = t0;
@@ -305,11 +416,8 @@ conn_serve(struct conn *c, struct conn_worker *w)
 	}
 	if (len > 0) {
 		/* the head limit makes the parser fail before the buffer fills */
-		c->pending = malloc(len);
-		if (c->pending == NULL)
+		if (conn_keep_input(c, buf, len) < 0)
 			return CONN_CLOSE;
-		memcpy(c->pending, buf, len);
-		c->pending_len = len;
 	} else
 		c->partial_since_ns = 0;
 	return CONN_WAIT;
@@ -321,7 +429,7 @@ conn_expire(struct conn *c, struct stats_shard *shard)
 	char page[512];
 	int n;
 
-	if (c->pending_len > 0) {
+	if (c->pending_len > 0 && c->out == NULL) {
 		c->linger = true;
 		n = http_format_error(page, sizeof(page), 408, 1, false, false);
 		if (n > 0 && send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)

@@ -35,6 +35,11 @@ struct conn {
 	uint64_t		 partial_since_ns; /* first byte of an incomplete request */
 	uint64_t		 idle_since_ns;	/* end of the last response */
 	uint64_t		 ready_ns;	/* when it became readable (latency start) */
+	char			*out;		/* response bytes a slow reader left unsent */
+	size_t			 out_len;
+	size_t			 out_off;	/* bytes of out already sent */
+	uint64_t		 out_since_ns;
+	bool			 close_after_write; /* close once out is sent */
 	struct conn		*prev, *next;	/* the owning engine's list */
 };
 
@@ -45,9 +50,14 @@ struct conn_worker {
 	char			*buf;		/* CONN_BUF_SIZE bytes */
 	uint64_t		 request_timeout_ns;
 	uint64_t		 keepalive_timeout_ns;
+	bool			 defer_writes;	/* true: never wait for POLLOUT, see conn_serve */
 };
 
-enum conn_status { CONN_WAIT, CONN_CLOSE };
+/*
+ * CONN_WAIT: wait until readable; CONN_WAIT_WRITE: a response is partly
+ * unsent (only with defer_writes), wait until writable; CONN_CLOSE: done.
+ */
+enum conn_status { CONN_WAIT, CONN_WAIT_WRITE, CONN_CLOSE };
 
 struct conn *conn_new(int fd, uint64_t now_ns);
 /*
@@ -64,8 +74,9 @@ int conn_worker_init(struct conn_worker *w, const struct server *srv,
 void conn_worker_fini(struct conn_worker *w);
 
 enum conn_status conn_serve(struct conn *c, struct conn_worker *w);
-/* When an idle connection should be closed: request_timeout after the first
- * byte of an incomplete request, else keepalive_timeout after the last response. */
+/* When a waiting connection should be closed: request_timeout after a
+ * response stalled or after the first byte of an incomplete request, else
+ * keepalive_timeout after the last response. */
 uint64_t conn_deadline(const struct conn *c, uint64_t request_timeout_ns,
     uint64_t keepalive_timeout_ns);
 /* Expired: answers 408 if a request was incomplete (best effort, never blocks). */

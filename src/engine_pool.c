@@ -139,7 +139,11 @@ pool_close(struct pool *p, struct conn *c, struct stats_shard *shard)
 static bool
 pool_rearm(struct pool *p, struct conn *c, struct stats_shard *shard)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
+	/* a connection with unsent output waits to be writable, not readable */
+	struct epoll_event ev = {
+		.events = (c->out != NULL ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT,
+		.data.ptr = c,
+	};
 	int op = c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
 	if (epoll_ctl(p->epfd, op, c->fd, &ev) < 0) {
@@ -440,7 +444,7 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 		conn_list_remove(&adopt, c);
 		conn_list_push(&p->conns, c);
 		p->nconns++;
-		ev.events = EPOLLIN | EPOLLONESHOT;
+		ev.events = (c->out != NULL ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT;
 		ev.data.ptr = c;
 		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			r = -errno;
@@ -463,6 +467,7 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 		wa->index = i;
 		cw = (struct conn_worker *)(wa + 1);
 		r = conn_worker_init(cw, srv, stats_shard(srv->stats, (int)i));
+		cw->defer_writes = true;
 		if (r == 0)
 			r = -pthread_create(&p->workers[i], &attr, pool_worker, wa);
 		if (r < 0) {

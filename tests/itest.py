@@ -355,6 +355,42 @@ def case_docroot(t, a):
          'a symlink leading out of the docroot is not served', r)
 
 
+def case_slow_readers(t, a):
+    """Clients that do not read their large responses must not hold the
+    workers (the pools defer the rest of a response and wait for POLLOUT),
+    and each still gets every byte, in order, once it reads."""
+    files = docroot_files(a.docroot)
+    want = (files['/big.bin'],) * 3 + (files['/style.css'],)
+    slow = []
+    try:
+        for i in range(3):
+            c = Conn(a.port, timeout=20)
+            # a bounded receive window: 9 MB cannot all be in flight, so
+            # the server's writes must stall until the client reads
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            c.send(build('/big.bin') * 3 + build('/style.css'))
+            slow.append(c)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        r = fetch(a.port, '/cpu?n=100', timeout=10)
+        dt = time.monotonic() - t0
+        t.ok(r.status == 200 and dt < 1.0,
+             '3 clients not reading 9 MB each (2 workers): another client '
+             'is served in %.3f s' % dt, r)
+        # read them all at once: a stalled write is closed after
+        # request_timeout, as it should be
+        got = parallel(len(slow), lambda i: tuple(slow[i].response().body
+                                                  for _ in want))
+        t.ok(all(g == want for g in got),
+             'each slow reader then gets its three big responses and the '
+             'one after them, whole and in order',
+             [[len(b) for b in g] if isinstance(g, tuple) else g
+              for g in got])
+    finally:
+        for c in slow:
+            c.close()
+
+
 def case_builtin_page(t, a):
     r = fetch(a.port, '/')
     t.ok(r.status == 200 and b'<html' in r.body.lower() and
@@ -682,7 +718,8 @@ ENDPOINT_CASES = [case_cpu, case_io, case_mixed, case_stats, case_keepalive,
 
 
 def cmd_endpoints(t, a):
-    cases = ([case_docroot] if a.docroot else [case_builtin_page]) + \
+    cases = ([case_docroot, case_slow_readers] if a.docroot
+             else [case_builtin_page]) + \
         ENDPOINT_CASES + ([case_timeouts] if a.timeouts else [])
     run_cases(t, cases, a)
 
