@@ -24,6 +24,19 @@ LF_PID=
 LF_PORT=
 LF_LOG=
 
+# lf_wait_for TENTHS TEST-ARGS...: until `test TEST-ARGS` holds, polling every
+# 0.1 s, TENTHS times at most; its status is the last test's.
+lf_wait_for()
+{
+	_n=$1
+	shift
+	while ! test "$@" && [ "$_n" -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	test "$@"
+}
+
 # lf_init: checks the tools, makes $LF_TMP, installs the cleanup trap.
 lf_init()
 {

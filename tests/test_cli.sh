@@ -249,11 +249,7 @@ print(s.getsockname()[1], flush=True)
 time.sleep(30)' > "$d/holder.port" &
 holder=$!
 LF_PIDS="$LF_PIDS $holder"
-i=0
-while [ ! -s "$d/holder.port" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+lf_wait_for 50 -s "$d/holder.port"
 hport=$(cat "$d/holder.port")
 lf_run inuse -c "$good" -l "127.0.0.1:$hport"
 expect_fail inuse "a start on a port in use" "127.0.0.1:$hport" "in use"

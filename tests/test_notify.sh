@@ -16,11 +16,7 @@ python3 "$LF_ITEST" writeini "$ini" --mode lockfree --workers 2 || exit 1
 python3 "$LF_ITEST" notify-listen --socket "$sock" --out "$msgs" --timeout 40 &
 listener=$!
 LF_PIDS="$LF_PIDS $listener"
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+lf_wait_for 100 -S "$sock"
 
 # wait_msgs N TEXT: until TEXT is in N datagrams (10 s at most)
 wait_msgs()
