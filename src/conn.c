@@ -366,6 +366,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 				return CONN_CLOSE;
 			case REQ_DEFERRED:
 				/* later requests wait until this response is out */
+				c->partial_since_ns = 0;
 				c->linger = c->close_after_write && (off < len || req.has_body);
 				if (!c->close_after_write && off < len &&
 				    conn_keep_input(c, buf + off, len - off) < 0)
