@@ -17,7 +17,7 @@
 #include "server.h"
 #include "stats.h"
 
-/* Reads per dispatch before giving the worker to other connections. */
+/* Reads per dispatch before giving the worker to other connections (CONN_MORE). */
 #define CONN_READS_PER_TURN	4
 
 struct conn *
@@ -60,22 +60,29 @@ conn_accept(int lfd, struct conn **out)
  * skips those two syscalls.
  */
 void
-conn_free(struct conn *c)
+conn_close_fd(struct conn *c)
 {
 	char sink[4096];
 	int i;
 
+	if (c->fd < 0)
+		return;
+	if (c->linger) {
+		shutdown(c->fd, SHUT_WR);
+		for (i = 0; i < 64; i++)
+			if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+				break;
+	}
+	close(c->fd);
+	c->fd = -1;
+}
+
+void
+conn_free(struct conn *c)
+{
 	if (c == NULL)
 		return;
-	if (c->fd >= 0) {
-		if (c->linger) {
-			shutdown(c->fd, SHUT_WR);
-			for (i = 0; i < 64; i++)
-				if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
-					break;
-		}
-		close(c->fd);
-	}
+	conn_close_fd(c);
 	free(c->pending);
 	free(c->out);
 	free(c);
@@ -317,6 +324,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 	size_t len = 0, off = 0;
 	uint64_t t0 = c->ready_ns;
 	int reads = 0, status;
+	bool drained = false;
 	ssize_t r;
 
 	if (c->out != NULL) {
@@ -398,21 +406,24 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			len += (size_t)r;
 			reads++;
 			/*
-			 * A short read means the socket is drained: skip the read
-			 * that would only say EAGAIN. The engines wait
-			 * level-triggered, so anything that arrives later still
-			 * wakes them.
+			 * A short read means the socket was drained at that
+			 * moment: skip the read that would only say EAGAIN.
+			 * Anything arriving later is a new readiness event.
 			 */
-			if ((size_t)r < room)
+			if ((size_t)r < room) {
 				reads = CONN_READS_PER_TURN;
+				drained = true;
+			}
 			continue;
 		}
 		if (r == 0)
 			return CONN_CLOSE;
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN)
+		if (errno == EAGAIN) {
+			drained = true;
 			break;
+		}
 		return CONN_CLOSE;
 	}
 	if (len > 0) {
@@ -421,7 +432,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			return CONN_CLOSE;
 	} else
 		c->partial_since_ns = 0;
-	return CONN_WAIT;
+	return drained ? CONN_WAIT : CONN_MORE;
 }
 
 void

@@ -28,6 +28,7 @@ struct conn {
 	int			 fd;
 	_Atomic int		 state;		/* owned by the pool engines */
 	bool			 polled;	/* registered in the pool's epoll set */
+	bool			 poll_out;	/* ... for EPOLLOUT too */
 	bool			 linger;	/* unread input may follow: see conn_free */
 	char			*pending;	/* an incomplete request, carried over */
 	size_t			 pending_len;
@@ -54,10 +55,12 @@ struct conn_worker {
 };
 
 /*
- * CONN_WAIT: wait until readable; CONN_WAIT_WRITE: a response is partly
- * unsent (only with defer_writes), wait until writable; CONN_CLOSE: done.
+ * CONN_WAIT: the socket is drained, wait until readable; CONN_MORE: input may
+ * remain unread (the turn ended for fairness), serve again when convenient;
+ * CONN_WAIT_WRITE: a response is partly unsent (only with defer_writes), wait
+ * until writable; CONN_CLOSE: done.
  */
-enum conn_status { CONN_WAIT, CONN_WAIT_WRITE, CONN_CLOSE };
+enum conn_status { CONN_WAIT, CONN_MORE, CONN_WAIT_WRITE, CONN_CLOSE };
 
 struct conn *conn_new(int fd, uint64_t now_ns);
 /*
@@ -66,7 +69,10 @@ struct conn *conn_new(int fd, uint64_t now_ns);
  * (-EMFILE/-ENFILE: out of descriptors, the caller should pause accepting).
  */
 int conn_accept(int lfd, struct conn **out);
-/* Closes the socket (lingering briefly so a final response is not reset) and frees. */
+/* Closes the socket (lingering briefly when input may still come, so a final
+ * response is not reset); the struct stays allocated. */
+void conn_close_fd(struct conn *c);
+/* conn_close_fd, then frees. Accepts NULL. */
 void conn_free(struct conn *c);
 /* 0 or -ENOMEM. */
 int conn_worker_init(struct conn_worker *w, const struct server *srv,

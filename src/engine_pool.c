@@ -10,26 +10,33 @@
  * waits in queue_push (backpressure) and new clients wait in the kernel's
  * listen backlog: nothing is dropped.
  *
- * Why EPOLLONESHOT and not edge-triggered: a one-shot registration is
- * disarmed by the kernel when it reports the connection, so exactly one
- * thread owns a connection between the report and the re-arm, and the
- * level-triggered re-arm (EPOLL_CTL_MOD) reports data that arrived while the
- * worker was busy. Edge-triggered would need an "owned" flag and a re-read
- * loop to avoid losing such data.
+ * Why edge-triggered: a connection is registered once (EPOLLIN | EPOLLET)
+ * and stays registered, so serving a keep-alive request costs no epoll_ctl.
+ * (EPOLLONESHOT would need an EPOLL_CTL_MOD re-arm after every request.) The
+ * price is that the kernel may report a connection while a worker owns it,
+ * which the state word below absorbs, and that a worker must not stop
+ * reading before the socket is drained unless it serves the connection again
+ * (conn_serve says CONN_MORE then): an edge is reported only for new data.
  *
  * Ownership of a connection is one atomic `state`:
- *   WORKING  a worker (or the queue) has it; the kernel registration is disarmed
- *   ARMED    the kernel may report it; only the reactor may act on it
- *   EVENTED  the reactor got a report while a worker was still re-arming
- * A worker re-arms with epoll_ctl and then exchanges state to ARMED; if the
- * old value was EVENTED, the report raced the re-arm and the worker keeps the
- * connection and serves it again. The reactor exchanges to EVENTED on a report
- * and queues the connection only if the old value was ARMED. After its
- * exchange to ARMED a worker never touches the connection again, so the
- * reactor can close expired ARMED connections (it is the only thread that
- * moves a connection out of ARMED, so no other thread races that close).
- * Connections are first added to the epoll set at their first re-arm, so the
- * kernel never reports a connection a worker owns except in that window.
+ *   WORKING  a worker (or the queue) has it
+ *   ARMED    idle: the reactor queues it at the next report
+ *   EVENTED  the reactor got a report while a worker had it
+ * A worker gives a connection back by exchanging state to ARMED; if the old
+ * value was EVENTED, new input came while it was serving, and the worker
+ * keeps the connection and serves it again. The reactor exchanges to EVENTED
+ * on a report and queues the connection only if the old value was ARMED. No
+ * report is lost: input that arrives before the worker's exchange is seen by
+ * the exchange, input after it finds the connection ARMED. After its exchange
+ * to ARMED a worker never touches the connection again, and only the reactor
+ * moves a connection out of ARMED, so the reactor can close expired ARMED
+ * connections without a race.
+ *
+ * A report can name a connection that its worker is closing at that moment,
+ * so a worker never frees one: it removes it from the epoll set, closes the
+ * socket and leaves the struct on the `dead` list, which the reactor frees
+ * before its next epoll_wait, when no report it holds can name it.
+ * Connections are added to the epoll set at their first give-back.
  */
 #include "config.h"
 
@@ -76,8 +83,10 @@ struct pool {
 	bool			 reactor_started;
 	pthread_t		*workers;
 	unsigned		 nworkers;	/* started */
-	pthread_mutex_t		 mu;		/* guards conns, nconns, accept_paused */
+	pthread_mutex_t		 mu;		/* guards conns, nconns, accept_paused, dead */
 	struct conn		*conns;
+	struct conn		*dead;		/* closed by workers, freed by the reactor */
+	atomic_uint		 ndead;		/* lets the reactor skip the lock */
 	size_t			 nconns;
 	bool			 accept_paused;
 	atomic_bool		 stopping;
@@ -111,43 +120,73 @@ pool_wake(struct pool *p)
 		log_warn("pool: eventfd write");
 }
 
-/* A worker closes a connection it owns. */
+/* A worker closes a connection it owns; the reactor frees it later. */
 static void
 pool_close(struct pool *p, struct conn *c, struct stats_shard *shard)
 {
 	bool resume;
 
+	if (c->polled)
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	conn_close_fd(c);
 	pthread_mutex_lock(&p->mu);
 	conn_list_remove(&p->conns, c);
 	p->nconns--;
+	conn_list_push(&p->dead, c);
+	atomic_fetch_add_explicit(&p->ndead, 1, memory_order_relaxed);
 	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
 	pthread_mutex_unlock(&p->mu);
 	if (resume)
 		pool_wake(p);
 	stats_conn_closed(shard);
-	conn_free(c);
+}
+
+/* Frees the connections workers closed (reactor, between epoll_waits). */
+static void
+pool_reap(struct pool *p)
+{
+	struct conn *c, *dead;
+
+	if (atomic_load_explicit(&p->ndead, memory_order_relaxed) == 0)
+		return;
+	pthread_mutex_lock(&p->mu);
+	dead = p->dead;
+	p->dead = NULL;
+	atomic_store_explicit(&p->ndead, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&p->mu);
+	while ((c = dead) != NULL) {
+		dead = c->next;
+		conn_free(c);
+	}
+}
+
+/* The events a connection waits for: input, or room for its unsent output. */
+static uint32_t
+pool_events(const struct conn *c)
+{
+	return EPOLLIN | EPOLLET | (c->out != NULL ? EPOLLOUT : 0);
 }
 
 /*
- * Gives a served connection back to the reactor. Returns true when the
- * connection became readable again while being re-armed: the caller still
- * owns it and serves it again.
+ * Gives a served connection back to the reactor. Returns true when new input
+ * came while it was being served: the caller still owns it and serves it again.
  */
 static bool
-pool_rearm(struct pool *p, struct conn *c, struct stats_shard *shard)
+pool_giveback(struct pool *p, struct conn *c, struct stats_shard *shard)
 {
-	/* a connection with unsent output waits to be writable, not readable */
-	struct epoll_event ev = {
-		.events = (c->out != NULL ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT,
-		.data.ptr = c,
-	};
-	int op = c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	struct epoll_event ev = { .events = pool_events(c), .data.ptr = c };
+	bool want_out = c->out != NULL;
 
-	if (epoll_ctl(p->epfd, op, c->fd, &ev) < 0) {
-		pool_close(p, c, shard);
-		return false;
+	/* registered once; changed only when waiting for output starts or ends */
+	if (!c->polled || want_out != c->poll_out) {
+		if (epoll_ctl(p->epfd, c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+		    c->fd, &ev) < 0) {
+			pool_close(p, c, shard);
+			return false;
+		}
+		c->polled = true;
+		c->poll_out = want_out;
 	}
-	c->polled = true;
 	/* acq_rel: releases this worker's writes to the connection (pending
 	 * buffer, timestamps) to the reactor's exchange, which acquires them */
 	if (atomic_exchange_explicit(&c->state, CS_ARMED, memory_order_acq_rel) != CS_EVENTED)
@@ -175,11 +214,19 @@ pool_worker(void *arg)
 		struct conn *c = item;
 
 		for (;;) {
-			if (conn_serve(c, &cw) == CONN_CLOSE) {
+			enum conn_status st = conn_serve(c, &cw);
+
+			if (st == CONN_CLOSE) {
 				pool_close(p, c, cw.shard);
 				break;
 			}
-			if (!pool_rearm(p, c, cw.shard))
+			/* undrained input raises no new edge: queue it again, or go on */
+			if (st == CONN_MORE) {
+				if (queue_try_push(p->q, c))
+					break;
+				continue;
+			}
+			if (!pool_giveback(p, c, cw.shard))
 				break;
 		}
 	}
@@ -283,6 +330,7 @@ pool_reactor(void *arg)
 
 	pthread_setname_np(pthread_self(), "lf-reactor");
 	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
+		pool_reap(p);
 		now = stats_now_ns();
 		timeout = now >= next_sweep ? 0 : (int)((next_sweep - now) / 1000000u) + 1;
 		n = epoll_wait(p->epfd, evs, POOL_EVENTS, timeout);
@@ -364,13 +412,14 @@ pool_stop(struct engine *e, struct conn **handoff)
 	for (i = 0; i < p->nworkers; i++)
 		pthread_join(p->workers[i], NULL);
 	p->nworkers = 0;
+	pool_reap(p);
 	/* every connection is now idle and armed in an epoll set nobody reads */
 	while ((c = p->conns) != NULL) {
 		conn_list_remove(&p->conns, c);
 		p->nconns--;
 		if (c->polled)
 			epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		c->polled = false;
+		c->polled = c->poll_out = false;
 		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
 		if (handoff != NULL)
 			conn_list_push(handoff, c);
@@ -441,13 +490,14 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 		conn_list_remove(&adopt, c);
 		conn_list_push(&p->conns, c);
 		p->nconns++;
-		ev.events = (c->out != NULL ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT;
+		ev.events = pool_events(c);
 		ev.data.ptr = c;
 		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			r = -errno;
 			goto fail;
 		}
 		c->polled = true;
+		c->poll_out = c->out != NULL;
 		atomic_store_explicit(&c->state, CS_ARMED, memory_order_relaxed);
 	}
 	pthread_attr_init(&attr);

@@ -712,9 +712,32 @@ def case_timeouts(t, a):
     c.close()
 
 
+def case_pipeline_burst(t, a):
+    """Thousands of pipelined requests at once: more input than one turn of
+    a worker reads, so the server must come back for the rest by itself."""
+    n = 3000
+    # 1 KiB a request: 3 MB of input arrives faster than a turn reads it
+    req = build('/cpu?n=10', headers=('X-Pad: ' + 'p' * 1000,))
+
+    def client(i):
+        c = Conn(a.port, timeout=30)
+        try:
+            th = threading.Thread(target=c.send, args=(req * n,), daemon=True)
+            th.start()
+            bodies = [c.response().body for _ in range(n)]
+            th.join(10)
+            return bodies.count(b'primes<=10: 4\n')
+        finally:
+            c.close()
+
+    res = parallel(4, client)
+    t.ok(res == [n] * 4, '4 clients x %d pipelined 1 KiB requests sent at '
+         'once: every one answered' % n, res)
+
+
 ENDPOINT_CASES = [case_cpu, case_io, case_mixed, case_stats, case_keepalive,
                   case_close, case_head, case_date, case_errors, case_traversal,
-                  case_pipelined, case_split]
+                  case_pipelined, case_pipeline_burst, case_split]
 
 
 def cmd_endpoints(t, a):
