@@ -6,7 +6,7 @@
  * pushed to the bounded queue as one work item, so the queue distributes
  * requests, not connections, and an idle connection costs no worker and no
  * read buffer. A worker pops a connection, serves what is readable (conn.c),
- * then re-arms it in the epoll set itself. When the queue is full the reactor
+ * then gives it back as described below. When the queue is full the reactor
  * waits in queue_push (backpressure) and new clients wait in the kernel's
  * listen backlog: nothing is dropped.
  *
@@ -26,8 +26,10 @@
  * value was EVENTED, new input came while it was serving, and the worker
  * keeps the connection and serves it again. The reactor exchanges to EVENTED
  * on a report and queues the connection only if the old value was ARMED. No
- * report is lost: input that arrives before the worker's exchange is seen by
- * the exchange, input after it finds the connection ARMED. After its exchange
+ * input is left unserved: input arriving after the worker's last read raises
+ * a report, and whether the reactor handles it before the worker's exchange
+ * (the worker sees EVENTED) or after it (the reactor sees ARMED), one of the
+ * two serves the connection. After its exchange
  * to ARMED a worker never touches the connection again, and only the reactor
  * moves a connection out of ARMED, so the reactor can close expired ARMED
  * connections without a race.
