@@ -29,10 +29,9 @@
  * input is left unserved: input arriving after the worker's last read raises
  * a report, and whether the reactor handles it before the worker's exchange
  * (the worker sees EVENTED) or after it (the reactor sees ARMED), one of the
- * two serves the connection. After its exchange
- * to ARMED a worker never touches the connection again, and only the reactor
- * moves a connection out of ARMED, so the reactor can close expired ARMED
- * connections without a race.
+ * two serves the connection. After its exchange to ARMED a worker never
+ * touches the connection again, and only the reactor moves a connection out
+ * of ARMED, so the reactor can close expired ARMED connections without a race.
  *
  * A report can name a connection that its worker is closing at that moment,
  * so a worker never frees one: it removes it from the epoll set, closes the
