@@ -435,30 +435,29 @@ conn_serve(struct conn *c, struct conn_worker *w)
 	return drained ? CONN_WAIT : CONN_MORE;
 }
 
-void
-conn_expire(struct conn *c, struct stats_shard *shard)
-{
-	char page[512];
-	int n;
-
-	if (c->pending_len > 0 && c->out == NULL) {
-		c->linger = true;
-		n = http_format_error(page, sizeof(page), 408, 1, false, false);
-		if (n > 0 && send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
-			stats_request(shard, 408, 0);
-	}
-}
-
-void
-conn_reject(struct conn *c, struct stats_shard *shard)
+/* A last error response, never waiting: the connection is closed right after. */
+static bool
+conn_send_final(struct conn *c, int status)
 {
 	char page[512];
 	int n;
 
 	c->linger = true;
-	n = http_format_error(page, sizeof(page), 503, 1, false, false);
-	if (n > 0)
-		send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = http_format_error(page, sizeof(page), status, 1, false, false);
+	return n > 0 && send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0;
+}
+
+void
+conn_expire(struct conn *c, struct stats_shard *shard)
+{
+	if (c->pending_len > 0 && c->out == NULL && conn_send_final(c, 408))
+		stats_request(shard, 408, 0);
+}
+
+void
+conn_reject(struct conn *c, struct stats_shard *shard)
+{
+	conn_send_final(c, 503);
 	stats_request(shard, 503, 0);
 	conn_free(c);
 }

@@ -235,6 +235,16 @@ pool_worker(void *arg)
 	return NULL;
 }
 
+/* Stops watching the listening sockets until pool_accept_resume (mu held). */
+static void
+pool_accept_pause_locked(struct pool *p)
+{
+	if (!p->accept_paused) {
+		p->accept_paused = true;
+		pool_listeners_arm(p, false);
+	}
+}
+
 static void
 pool_accept(struct pool *p, int lfd)
 {
@@ -245,10 +255,7 @@ pool_accept(struct pool *p, int lfd)
 		pthread_mutex_lock(&p->mu);
 		if (p->nconns >= p->srv->cfg.max_connections) {
 			/* leave clients in the backlog until a connection closes */
-			if (!p->accept_paused) {
-				p->accept_paused = true;
-				pool_listeners_arm(p, false);
-			}
+			pool_accept_pause_locked(p);
 			pthread_mutex_unlock(&p->mu);
 			return;
 		}
@@ -261,10 +268,7 @@ pool_accept(struct pool *p, int lfd)
 			errno = -r;
 			log_warn("accept: pausing for a second");
 			pthread_mutex_lock(&p->mu);
-			if (!p->accept_paused) {
-				p->accept_paused = true;
-				pool_listeners_arm(p, false);
-			}
+			pool_accept_pause_locked(p);
 			pthread_mutex_unlock(&p->mu);
 			return;
 		}

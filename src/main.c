@@ -196,6 +196,15 @@ daemon_reload(struct daemon *d)
 	sd_notify(0, "READY=1");
 }
 
+/* When the next periodic stats entry is due; 0 when [stats] interval is 0. */
+static uint64_t
+daemon_next_stats(const struct daemon *d, uint64_t now)
+{
+	unsigned s = d->srv->cfg.stats_interval;
+
+	return s ? now + (uint64_t)s * 1000000000u : 0;
+}
+
 static int
 daemon_loop(struct daemon *d, int sfd)
 {
@@ -209,8 +218,7 @@ daemon_loop(struct daemon *d, int sfd)
 	now = stats_now_ns();
 	if (watchdog_usec)
 		next_watchdog = now;
-	if (d->srv->cfg.stats_interval)
-		next_stats = now + (uint64_t)d->srv->cfg.stats_interval * 1000000000u;
+	next_stats = daemon_next_stats(d, now);
 	for (;;) {
 		now = stats_now_ns();
 		if (next_watchdog && now >= next_watchdog) {
@@ -219,7 +227,7 @@ daemon_loop(struct daemon *d, int sfd)
 		}
 		if (next_stats && now >= next_stats) {
 			daemon_stats(d, "stats");
-			next_stats = now + (uint64_t)d->srv->cfg.stats_interval * 1000000000u;
+			next_stats = daemon_next_stats(d, now);
 		}
 		next = next_stats;
 		if (next_watchdog && (next == 0 || next_watchdog < next))
@@ -234,8 +242,7 @@ daemon_loop(struct daemon *d, int sfd)
 			daemon_reload(d);
 			/* the interval may have changed */
 			now = stats_now_ns();
-			next_stats = d->srv->cfg.stats_interval ? now +
-			    (uint64_t)d->srv->cfg.stats_interval * 1000000000u : 0;
+			next_stats = daemon_next_stats(d, now);
 			break;
 		case SIGUSR1:
 			daemon_stats(d, "stats");
