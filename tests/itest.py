@@ -1295,15 +1295,24 @@ def cmd_reload(t, a):
     t.ok(s is not None and s['reloads'] == a.count + 1,
          'reload to [stats] interval = 1 applied', s)
     n0 = len(stats_lines(a.log))
-    time.sleep(3.5)
+    end = time.monotonic() + 3.5
+    while time.monotonic() < end:   # busy: a request every 0.2 s
+        fetch(port, '/cpu?n=10')
+        time.sleep(0.2)
     sl = stats_lines(a.log)[n0:]
     reqs = [int(m.group(1)) for m in
             (re.search(r' requests=(\d+)', ln) for ln in sl) if m]
     t.ok(3 <= len(sl) <= 5 and len(reqs) == len(sl),
-         '[stats] interval = 1: %d stats lines with requests= in 3.5 s'
+         '[stats] interval = 1, busy: %d stats lines with requests= in 3.5 s'
          % len(sl), sl)
     t.ok(reqs == sorted(reqs) and all(r > 0 for r in reqs),
          'the requests= counts never go down', reqs)
+    # idle: one entry per 5 minutes at most (the interval's last busy one aside)
+    time.sleep(1.2)
+    n1 = len(stats_lines(a.log))
+    time.sleep(3)
+    sl = stats_lines(a.log)[n1:]
+    t.ok(len(sl) == 0, '[stats] interval = 1, idle: no stats line in 3 s', sl)
 
 
 # ---------------------------------------------------------------- sd_notify
