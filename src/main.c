@@ -424,6 +424,31 @@ daemon_hold(struct daemon *d, int sfd, char *err, size_t errlen)
 	}
 }
 
+/* Sends the connections on *BATCH to the fd store and frees ours. How many went. */
+static size_t
+daemon_store_batch(struct conn **batch, size_t n)
+{
+	int fds[STORE_BATCH], r;
+	struct conn *c;
+	size_t i = 0;
+
+	for (c = *batch; c != NULL; c = c->next)
+		fds[i++] = c->fd;
+	r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=" LISTEN_FDNAME_CONN,
+	    fds, (unsigned)n);
+	if (r <= 0) {
+		errno = -r;
+		log_warn("stop: cannot hand %zu connections to systemd", n);
+	}
+	/* systemd holds its own copies: ours close without a shutdown() */
+	while ((c = *batch) != NULL) {
+		conn_list_remove(batch, c);
+		c->linger = false;
+		conn_free(c);
+	}
+	return r > 0 ? n : 0;
+}
+
 /*
  * Stop: hands the idle keep-alive connections to systemd's fd store, so that
  * the next lfserver adopts them after a restart (systemd keeps them while a
@@ -435,43 +460,33 @@ static void
 daemon_store(struct daemon *d, struct conn *list)
 {
 	struct stats_shard *sh = stats_shard(d->stats, 0);
-	int fds[STORE_BATCH];
-	size_t n = 0, stored = 0, closed = 0;
+	size_t n = 0, stored = 0, total = 0;
 	bool store = getenv("NOTIFY_SOCKET") != NULL;
 	struct conn *c, *batch = NULL;
 
 	while ((c = list) != NULL) {
 		conn_list_remove(&list, c);
 		stats_conn_closed(sh);
+		total++;
 		if (!store || c->fd < 0 || c->pending_len != 0 || c->out != NULL ||
 		    c->discard != 0) {
 			conn_free(c);
-			closed++;
 			continue;
 		}
-		fds[n++] = c->fd;
 		conn_list_push(&batch, c);
-		if (n == STORE_BATCH || list == NULL) {
-			if (sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME="
-			    LISTEN_FDNAME_CONN, fds, (unsigned)n) > 0)
-				stored += n;
-			else
-				closed += n;
-			/* systemd holds its own copies: ours close without a shutdown() */
-			while ((c = batch) != NULL) {
-				conn_list_remove(&batch, c);
-				c->linger = false;
-				conn_free(c);
-			}
+		if (++n == STORE_BATCH) {
+			stored += daemon_store_batch(&batch, n);
 			n = 0;
 		}
 	}
-	if (stored > 0) {
-		/* the fds must reach systemd before it sees us exit */
+	if (n > 0)
+		stored += daemon_store_batch(&batch, n);
+	/* the fds must reach systemd before it sees us exit */
+	if (stored > 0)
 		sd_notify_barrier(0, 5000000);
+	if (store && total > 0)
 		log_info("stop: %zu idle connections kept in systemd's fd store, "
-		    "%zu closed", stored, closed);
-	}
+		    "%zu closed", stored, total - stored);
 }
 
 /* Connections systemd passed back from the fd store, as a list to adopt. */
