@@ -705,6 +705,9 @@ main(int argc, char **argv)
 		errno = -r;
 		fatal("cannot start the %s engine", lf_mode_name(d.srv->cfg.mode));
 	}
+	/* systemd keeps a stored fd until it hangs up: once adopted, ours alone */
+	if (d.ls.nconns > 0)
+		sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=" LISTEN_FDNAME_CONN);
 	if (d.srv->cfg.mode == LF_MODE_TPC)
 		log_info("serving on %s%s (%s): mode=%s", addrs,
 		    d.ls.activated ? " (from systemd)" : "",

@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from itest import Conn, Tap, write_ini  # noqa: E402
 
 SCM_MAX = 253
+seen = []          # every datagram's text, in order
 
 
 def recv_notify(ns, timeout):
@@ -76,6 +77,7 @@ def wait_text(ns, text, timeout, stored=None):
         if m is None:
             break
         msg, fds = m
+        seen.append(msg)
         lines = msg.split('\n')
         if 'FDSTORE=1' in lines and stored is not None:
             name = [ln[7:] for ln in lines if ln.startswith('FDNAME=')]
@@ -149,7 +151,11 @@ def main():
     p2 = spawn(a.lfserver, ini, fds, ['http'] + ['conn'] * len(stored), npath, log)
     for _, f in stored:
         os.close(f)       # #2 and the clients hold them now
+    del seen[:]
     t.ok(wait_text(ns, 'READY=1', 10), '#2 (%s) is ready' % a.mode2)
+    # systemd would pass them again at every start while they stay open there
+    t.ok(any(m.split('\n')[:2] == ['FDSTOREREMOVE=1', 'FDNAME=conn'] for m in seen),
+         '#2 took them out of the store (FDSTOREREMOVE=1, FDNAME=conn)', seen)
     good = 0
     bad = []
     for i, c in enumerate(clients):

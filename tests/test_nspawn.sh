@@ -126,6 +126,7 @@ fi
 n=$top_srcdir/tests/nspawn
 install -m 0644 "$n/lfserver.ini" "$root/etc/lfserver.ini"
 install -D -m 0755 "$n/ci-test.sh" "$root/usr/local/libexec/ci-test.sh"
+install -m 0755 "$n/kaclient.bash" "$root/usr/local/libexec/kaclient.bash"
 install -m 0644 "$n/ci-test.service" "$root/etc/systemd/system/ci-test.service"
 install -D -m 0644 "$n/watchdog.conf" \
     "$root/etc/systemd/system/lfserver.service.d/ci-watchdog.conf"

@@ -113,15 +113,36 @@ stats_has workers 1 || fail "sequential with workers != 1: $(curl -s "$URL/stats
 [ "$(prop lfserver.service MainPID)" = "$pid" ] ||
     fail "a reload replaced the process ($pid -> $(prop lfserver.service MainPID))"
 
-step "a bad $INI: reload fails, the sequential engine keeps serving"
+step "a bad $INI: systemctl reload fails, the sequential engine keeps serving"
+cp "$INI" /tmp/good.ini
 sed -i 's/^mode *=.*/mode = bogus/' "$INI"
-systemctl reload lfserver.service || fail "systemctl reload failed"
+badline=$(grep -n '^mode = bogus' "$INI" | cut -d: -f1)
+if systemctl reload lfserver.service; then
+	fail "systemctl reload succeeded with a bad file"
+fi
 poll 15 sh -c 'journalctl -q -u lfserver.service LF_EVENT=reload_failed -o json |
     grep -q "\"LF_ERROR\" *: *\"[^\"]*lfserver.ini:[0-9]"' ||
     fail "no reload_failed event with LF_ERROR naming lfserver.ini:LINE"
+journalctl -q -u lfserver.service -p err | grep -q "lfserver.ini:$badline:" ||
+    fail "journalctl -p err lacks lfserver.ini:$badline: $(journalctl -q -u lfserver.service -p err | tail -3)"
+step "journalctl -p err: $(journalctl -q -u lfserver.service -p err -o cat | tail -1)"
 [ "$(systemctl is-active lfserver.service)" = active ] ||
     fail "lfserver.service is $(systemctl is-active lfserver.service) after a bad reload"
+[ "$(prop lfserver.service ReloadResult)" != success ] ||
+    fail "ReloadResult=success after a refused reload"
 stats_has mode sequential || fail "/stats after a bad reload: $(curl -s "$URL/stats")"
+status_has "reload failed" || fail "StatusText is '$(prop lfserver.service StatusText)'"
+step "StatusText: $(prop lfserver.service StatusText)"
+systemctl status lfserver.service --no-pager -n 20 > /tmp/status.txt 2>&1
+grep -q "lfserver.ini:$badline:" /tmp/status.txt ||
+    fail "systemctl status does not show lfserver.ini:$badline: $(cat /tmp/status.txt)"
+
+step "the file fixed: systemctl reload succeeds, StatusText is clear again"
+cp /tmp/good.ini "$INI"
+systemctl reload lfserver.service || fail "systemctl reload of a good file failed"
+status_has "reload failed" && fail "StatusText still says: $(prop lfserver.service StatusText)"
+[ "$(prop lfserver.service MainPID)" = "$pid" ] ||
+    fail "a reload replaced the process ($pid -> $(prop lfserver.service MainPID))"
 
 step "watchdog (WatchdogSec=2 here): no restart, same process"
 sleep 3
@@ -129,6 +150,66 @@ sleep 3
     fail "NRestarts=$(prop lfserver.service NRestarts)"
 [ "$(prop lfserver.service MainPID)" = "$pid" ] ||
     fail "the process was replaced ($pid -> $(prop lfserver.service MainPID))"
+
+step "200 keep-alive connections, systemctl restart: each answered on its connection"
+rm -rf /tmp/ka && mkdir /tmp/ka
+timeout 60 bash /usr/local/libexec/kaclient.bash 200 /tmp/ka > /tmp/ka/log 2>&1 &
+ka=$!
+poll 30 test -s /tmp/ka/ready || fail "the client did not get ready: $(cat /tmp/ka/log)"
+[ "$(cat /tmp/ka/ready)" = 200/200 ] || fail "before the restart: $(cat /tmp/ka/ready)"
+systemctl restart lfserver.service || fail "systemctl restart failed"
+npid=$(prop lfserver.service MainPID)
+[ "$npid" != "$pid" ] || fail "the restart kept the process $pid"
+journalctl -q -u lfserver.service -o cat | grep -q "stop: 200 idle connections kept in systemd's fd store" ||
+    fail "no 'stop: 200 idle connections kept': $(journalctl -q -u lfserver.service -o cat | grep 'stop:' | tail -2)"
+journalctl -q -u lfserver.service -o cat | grep -q "adopted 200 connections" ||
+    fail "no 'adopted 200 connections'"
+touch /tmp/ka/go
+wait $ka || fail "after the restart: $(cat /tmp/ka/result 2>/dev/null) answered; $(cat /tmp/ka/log)"
+step "after the restart (MainPID $pid -> $npid): $(cat /tmp/ka/result) answered on their first connection"
+pid=$npid
+
+step "a bad $INI and systemctl restart: exit 78, no restart loop, the socket listens"
+sed -i 's/^mode *=.*/mode = bogus/' "$INI"
+systemctl restart lfserver.service && fail "systemctl restart succeeded with a bad file"
+[ "$(prop lfserver.service ExecMainStatus)" = 78 ] ||
+    fail "ExecMainStatus=$(prop lfserver.service ExecMainStatus), not 78"
+sleep 2
+[ "$(prop lfserver.service NRestarts)" = 0 ] ||
+    fail "Restart= looped: NRestarts=$(prop lfserver.service NRestarts)"
+[ "$(systemctl is-active lfserver.socket)" = active ] ||
+    fail "lfserver.socket is $(systemctl is-active lfserver.socket): $(prop lfserver.socket Result)"
+journalctl -q -u lfserver.service -p err | grep -q "lfserver.ini:$badline:" ||
+    fail "journalctl -p err lacks lfserver.ini:$badline"
+systemctl status lfserver.service --no-pager -n 20 > /tmp/status.txt 2>&1
+grep -q "lfserver.ini:$badline:" /tmp/status.txt && grep -q "status=78" /tmp/status.txt ||
+    fail "systemctl status lacks the error or status=78: $(cat /tmp/status.txt)"
+
+step "a client meanwhile waits (lfserver holds, nothing loops); fixed + reload: answered"
+curl -s --max-time 40 -o /tmp/held.body "$URL/cpu?n=100" &
+held=$!
+poll 10 status_has "configuration error" ||
+    fail "StatusText is '$(prop lfserver.service StatusText)'"
+sleep 3
+kill -0 $held 2>/dev/null || fail "the waiting client ended: $(cat /tmp/held.body)"
+[ "$(systemctl is-active lfserver.socket)" = active ] ||
+    fail "lfserver.socket is $(systemctl is-active lfserver.socket)"
+starts=$(journalctl -q -u lfserver.service -o cat | grep -c "clients are waiting")
+[ "$starts" = 1 ] || fail "$starts starts held for a valid file, not 1"
+cp /tmp/good.ini "$INI"
+systemctl reload lfserver.service || fail "systemctl reload with the fixed file failed"
+wait $held || fail "the waiting client got no answer"
+[ "$(cat /tmp/held.body)" = "primes<=100: 25" ] || fail "it got '$(cat /tmp/held.body)'"
+
+step "bad file again, exit 78, then fixed: systemctl start serves at once"
+sed -i 's/^mode *=.*/mode = bogus/' "$INI"
+systemctl restart lfserver.service && fail "systemctl restart succeeded with a bad file"
+cp /tmp/good.ini "$INI"
+systemctl start lfserver.service || fail "systemctl start with the fixed file failed"
+body=$(curl -sf --max-time 10 "$URL/cpu?n=100") || fail "GET /cpu failed"
+[ "$body" = "primes<=100: 25" ] || fail "GET /cpu?n=100 answered '$body'"
+[ "$(prop lfserver.socket Result)" = success ] ||
+    fail "lfserver.socket Result=$(prop lfserver.socket Result)"
 
 step "systemctl stop lfserver"
 systemctl stop lfserver.service || fail "systemctl stop failed"
