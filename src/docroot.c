@@ -58,9 +58,12 @@ struct docroot {
 	size_t			  mask;
 	size_t			  total;
 	size_t			  skipped;
+	char			  skipnote[512];	/* see docroot_skipped_note */
 	char			 *real;		/* realpath of the root */
 	size_t			  reallen;
 };
+
+static void docroot_skip(struct docroot *d, const char *rel, const char *why);
 
 static const char docroot_builtin_page[] =
     "<!DOCTYPE html>\n"
@@ -307,9 +310,13 @@ docroot_read(struct docroot *d, int fd, const char *rel, char *err,
 	ssize_t n;
 	int rc = 0;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > DOCROOT_MAX_FILE) {
-		d->skipped++;
+	if (fstat(fd, &st) != 0) {
+		docroot_skip(d, rel, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > DOCROOT_MAX_FILE) {
+		docroot_skip(d, rel, !S_ISREG(st.st_mode) ? "not a regular file" :
+		    "larger than the 64 MiB limit");
 		goto done;
 	}
 	size = st.st_size;
@@ -326,7 +333,7 @@ docroot_read(struct docroot *d, int fd, const char *rel, char *err,
 		if ((n = read(fd, data + got, size - got)) < 0) {
 			if (errno == EINTR)
 				continue;
-			d->skipped++;
+			docroot_skip(d, rel, strerror(errno));
 			goto done;
 		}
 		if (n == 0)	/* shrank since fstat: serve what is there */
@@ -369,18 +376,18 @@ docroot_link(struct docroot *d, const char *rel, char *err, size_t errlen)
 
 	if ((size_t)snprintf(full, sizeof(full), "%.*s%s", (int)plen, d->real,
 	    rel) >= sizeof(full) || (real = realpath(full, NULL)) == NULL) {
-		d->skipped++;
+		docroot_skip(d, rel, "a link to nothing");
 		return 0;
 	}
 	if (strncmp(real, d->real, plen) != 0 || real[plen] != '/') {
 		free(real);
-		d->skipped++;
+		docroot_skip(d, rel, "a link leading out of the docroot");
 		return 0;
 	}
 	fd = open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	free(real);
 	if (fd < 0) {
-		d->skipped++;
+		docroot_skip(d, rel, strerror(errno));
 		return 0;
 	}
 	/* a link to a directory fails the S_ISREG check in docroot_read */
@@ -402,7 +409,7 @@ docroot_walk(struct docroot *d, int dfd, char *rel, int depth, char *err,
 
 	if ((dir = fdopendir(dfd)) == NULL) {
 		close(dfd);
-		d->skipped++;
+		docroot_skip(d, rel[0] ? rel : "/", strerror(errno));
 		return 0;
 	}
 	while ((de = readdir(dir)) != NULL) {
@@ -410,22 +417,23 @@ docroot_walk(struct docroot *d, int dfd, char *rel, int depth, char *err,
 		    (strcmp(de->d_name, ".well-known") != 0 || depth > 0))
 			continue;
 		if (rlen + 1 + strlen(de->d_name) >= PATH_MAX) {
-			d->skipped++;
+			docroot_skip(d, de->d_name, "path too long");
 			continue;
 		}
 		rel[rlen] = '/';
 		strcpy(rel + rlen + 1, de->d_name);
 		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			d->skipped++;
+			docroot_skip(d, rel, strerror(errno));
 		else if (S_ISLNK(st.st_mode))
 			rc = docroot_link(d, rel, err, errlen);
 		else if (S_ISDIR(st.st_mode)) {
 			fd = openat(dirfd(dir), de->d_name, O_RDONLY |
 			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0 || depth >= DOCROOT_MAX_DEPTH) {
+				docroot_skip(d, rel, fd < 0 ? strerror(errno) :
+				    "too deep");
 				if (fd >= 0)
 					close(fd);
-				d->skipped++;
 			} else
 				rc = docroot_walk(d, fd, rel, depth + 1, err,
 				    errlen);
@@ -433,13 +441,13 @@ docroot_walk(struct docroot *d, int dfd, char *rel, int depth, char *err,
 			fd = openat(dirfd(dir), de->d_name, O_RDONLY |
 			    O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
-				d->skipped++;
+				docroot_skip(d, rel, strerror(errno));
 			else {
 				rc = docroot_read(d, fd, rel, err, errlen);
 				close(fd);
 			}
 		} else
-			d->skipped++;
+			docroot_skip(d, rel, "not a regular file");
 		rel[rlen] = '\0';
 		if (rc < 0)
 			break;
@@ -499,4 +507,26 @@ fail:
 	free(rel);
 	docroot_free(d);
 	return rc;
+}
+
+/* ---- skipped files, named (added for the operator's start and reload lines) ---- */
+
+#define DOCROOT_SKIP_NAMED	5	/* named in the note; the rest only counted */
+
+/* Counts a file left out; the first few are named with WHY. */
+static void
+docroot_skip(struct docroot *d, const char *rel, const char *why)
+{
+	size_t len = strlen(d->skipnote);
+
+	d->skipped++;
+	if (d->skipped <= DOCROOT_SKIP_NAMED && len < sizeof(d->skipnote))
+		snprintf(d->skipnote + len, sizeof(d->skipnote) - len, "%s%s (%s)",
+		    len ? ", " : "", rel, why);
+}
+
+const char *
+docroot_skipped_note(const struct docroot *d)
+{
+	return d != NULL ? d->skipnote : "";
 }

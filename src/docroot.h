@@ -35,5 +35,9 @@ const char *docroot_mime_type(const char *name);
 size_t docroot_count(const struct docroot *d);
 /* Files left out: too large, unreadable, special, or links leading out. */
 size_t docroot_skipped(const struct docroot *d);
+/* The first five of them with the reason, "/big.bin (larger than the 64 MiB
+ * limit), /x (Permission denied)"; "" when none. Dotfiles are not counted:
+ * they are never served, by rule. */
+const char *docroot_skipped_note(const struct docroot *d);
 
 #endif

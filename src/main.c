@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "conn.h"
+#include "docroot.h"
 #include "engine.h"
 #include "journal.h"
 #include "lfconfig.h"
@@ -188,6 +189,30 @@ daemon_stats_tick(struct daemon *d, uint64_t now)
 	daemon_status(d, &s);
 }
 
+/* One docroot's line: how many files it serves, and which it left out and why. */
+static void
+daemon_log_docroot(const char *root, const struct docroot *dr)
+{
+	if (docroot_skipped(dr) == 0)
+		log_info("docroot %s: %zu files", root, docroot_count(dr));
+	else
+		log_warnx("docroot %s: %zu files, %zu skipped: %s%s", root,
+		    docroot_count(dr), docroot_skipped(dr), docroot_skipped_note(dr),
+		    docroot_skipped(dr) > 5 ? ", ..." : "");
+}
+
+static void
+daemon_log_docroots(const struct server *srv)
+{
+	size_t i;
+
+	if (srv->cfg.docroot != NULL)
+		daemon_log_docroot(srv->cfg.docroot, srv->docroot);
+	for (i = 0; i < srv->routes.n; i++)
+		if (srv->docroots[i] != NULL)
+			daemon_log_docroot(srv->routes.v[i].docroot, srv->docroots[i]);
+}
+
 /* The reload verdict for `lfserver --reload`, when systemd gave a runtime directory. */
 static void
 daemon_verdict(struct daemon *d, uint64_t started_ns, bool ok, const char *msg)
@@ -285,6 +310,7 @@ daemon_reload(struct daemon *d)
 	d->srv = nsrv;
 	server_free(osrv);
 	d->reload_error[0] = '\0';
+	daemon_log_docroots(d->srv);
 	atomic_fetch_add_explicit(&d->stats->reloads, 1, memory_order_relaxed);
 	stats_interval(d->stats, &d->interval, &s);
 	journal_reload(d->srv, &s, &jr);
@@ -719,6 +745,7 @@ main(int argc, char **argv)
 		    d.srv->cfg.path ? d.srv->cfg.path : "built-in defaults",
 		    lf_mode_name(d.srv->cfg.mode), d.srv->workers,
 		    d.srv->cfg.queue_capacity);
+	daemon_log_docroots(d.srv);
 	stats_interval(d.stats, &d.interval, &s);
 	journal_stats("start", d.srv, &s);
 	d.last_entry_ns = stats_now_ns();

@@ -9,7 +9,9 @@
 #   the client waits, `lfserver --reload` with a fixed file serves it; a
 #   stop while holding exits 78 (EX_CONFIG);
 # - under socket activation an ini `listen` that differs from the sockets
-#   systemd passed is a warning that names both.
+#   systemd passed is a warning that names both;
+# - skipped docroot files are named with their reason at start and reload,
+#   and /stats counts the files served and skipped.
 
 . "${srcdir:-.}/tests/lib.sh"
 lf_init
@@ -36,6 +38,17 @@ reload_client()
 	RC=$?
 }
 
+# wait_grep TENTHS PATTERN FILE: until PATTERN is in FILE, 0.1 s polls
+wait_grep()
+{
+	_n=$1
+	while ! grep -q -- "$2" "$3" 2>/dev/null && [ "$_n" -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	grep -q -- "$2" "$3" 2>/dev/null
+}
+
 # last_status: the last STATUS= the daemon sent
 last_status()
 {
@@ -57,7 +70,7 @@ r=$?
 [ "$RC" -eq 1 ] && [ $r -eq 0 ]
 lf_ok $? "--reload with a bad file: exit 1 (got $RC), '$ini:4:' on stderr"
 [ $? -eq 0 ] || lf_diag "$LF_TMP/bad.err"
-lf_wait_for 20 -n "$(last_status | grep 'reload failed')"
+wait_grep 20 'STATUS=reload failed' "$msgs"
 last_status | grep -q "STATUS=reload failed, old configuration kept: $ini:4:.*mode=lockfree"
 lf_ok $? "STATUS= says the reload failed, with FILE:LINE: $(last_status)"
 curl -sf --max-time 5 "http://127.0.0.1:$LF_PORT/stats" | grep -q '"mode":"lockfree"'
@@ -89,6 +102,33 @@ lf_ok $? "the reload line to thread-per-connection names no workers or queue"
 lf_stop
 lf_wait_exit "$listener" 10
 
+# --- skipped docroot files: named in the log, counted in /stats ---
+www=$LF_TMP/www
+mkdir -p "$www"
+echo '<p>hi</p>' > "$www/index.html"
+echo 'b' > "$www/b.txt"
+truncate -s 65M "$www/huge.bin"
+mkfifo "$www/pipe"
+ln -s /etc/hostname "$www/out"
+echo secret > "$www/.env"
+python3 "$LF_ITEST" writeini "$ini" --mode lockfree --workers 2 --docroot "$www" || exit 1
+lf_start "$ini" || { lf_ok 1 "start with a docroot"; lf_done; }
+grep -q "docroot $www: 2 files, 3 skipped: " "$LF_LOG" &&
+    grep -q "/huge.bin (larger than the 64 MiB limit)" "$LF_LOG" &&
+    grep -q "/pipe (not a regular file)" "$LF_LOG" &&
+    grep -q "/out (a link leading out of the docroot)" "$LF_LOG" &&
+    ! grep -q '\.env' "$LF_LOG"
+lf_ok $? "the start names the 3 skipped docroot files with their reasons"
+[ $? -eq 0 ] || lf_dump_log
+curl -sf --max-time 5 "http://127.0.0.1:$LF_PORT/stats" > "$LF_TMP/stats.json"
+grep -q '"docroot_files":2,"docroot_skipped":3' "$LF_TMP/stats.json"
+lf_ok $? "/stats: docroot_files 2, docroot_skipped 3: $(cat "$LF_TMP/stats.json")"
+rm "$www/pipe"
+kill -HUP "$LF_PID"
+wait_grep 50 "docroot $www: 2 files, 2 skipped" "$LF_LOG"
+lf_ok $? "a reload says it again: 2 skipped now"
+lf_stop "stop (docroot)"
+
 # --- a bad file at start, under socket activation, with a client waiting ---
 if ! command -v systemd-socket-activate >/dev/null 2>&1; then
 	echo "# systemd-socket-activate not found: the socket activation cases are skipped"
@@ -107,7 +147,7 @@ curl -s --max-time 30 -o "$LF_TMP/held.body" -w '%{http_code}' \
     "http://127.0.0.1:$LF_PORT/cpu?n=100" > "$LF_TMP/held.code" &
 held=$!
 LF_PIDS="$LF_PIDS $held"
-lf_wait_for 50 -n "$(grep 'clients are waiting' "$LF_LOG")"
+wait_grep 50 'clients are waiting' "$LF_LOG"
 sleep 1	# under the retry period (5 s): the retry is not what serves the client
 lf_alive "$LF_PID" && lf_alive "$held" && grep -q "$ini:3:" "$LF_LOG"
 lf_ok $? "bad file, a client waiting: lfserver holds (alive, $ini:3: logged), the client waits"
@@ -132,7 +172,7 @@ sleep 0.3
 curl -s --max-time 20 "http://127.0.0.1:$LF_PORT/" > /dev/null 2>&1 &
 held=$!
 LF_PIDS="$LF_PIDS $held"
-lf_wait_for 50 -n "$(grep 'clients are waiting' "$LF_LOG")"
+wait_grep 50 'clients are waiting' "$LF_LOG"
 kill -TERM "$LF_PID"
 lf_wait_exit "$LF_PID" 10
 [ "$LF_RC" -eq 78 ]
