@@ -230,6 +230,18 @@ body=$(curl -sf --max-time 10 "$URL/cpu?n=100") || fail "GET /cpu failed"
 [ "$(prop lfserver.socket Result)" = success ] ||
     fail "lfserver.socket Result=$(prop lfserver.socket Result)"
 
+step "six restarts with a bad file in a row: lfserver.socket still listens"
+sed -i 's/^mode *=.*/mode = bogus/' "$INI"
+for i in 1 2 3 4 5 6; do
+	systemctl restart lfserver.service 2>/dev/null &&
+	    fail "systemctl restart $i succeeded with a bad file"
+done
+[ "$(systemctl is-active lfserver.socket)" = active ] ||
+    fail "lfserver.socket is $(systemctl is-active lfserver.socket): $(prop lfserver.socket Result)"
+cp /tmp/good.ini "$INI"
+body=$(curl -sf --max-time 10 "$URL/cpu?n=100") || fail "GET /cpu failed after the fix"
+[ "$body" = "primes<=100: 25" ] || fail "GET /cpu?n=100 answered '$body'"
+
 step "systemctl stop lfserver"
 systemctl stop lfserver.service || fail "systemctl stop failed"
 result=$(prop lfserver.service Result)
