@@ -425,13 +425,35 @@ def case_io(t, a):
              '/io?%s: 400 at once (%.1f ms)' % (q, dt * 1e3), r)
 
 
+def mixed_kind(r):
+    """Which workload a /mixed response came from."""
+    if r.status != 200:
+        return 'status %d' % r.status
+    if b'<html' in r.body.lower():
+        return 'static'
+    if r.body.startswith(b'primes<='):
+        return 'cpu'
+    if r.body.startswith(b'slept '):
+        return 'io'
+    return 'other %r' % r.body[:40]
+
+
 def case_mixed(t, a):
+    """The default weights are 1:1:1 and the cycle is shared by every thread
+    of the server: 9 requests in a row are 3 of each, on one keep-alive
+    connection as well as on 9 fresh connections (thread-per-connection
+    serves each of those from a new thread)."""
+    want = {'static': 3, 'cpu': 3, 'io': 3}
     c = Conn(a.port)
-    got = []
-    for _ in range(8):
-        got.append(c.request('/mixed').status)
+    got = [mixed_kind(c.request('/mixed')) for _ in range(9)]
     c.close()
-    t.ok(got == [200] * 8, '/mixed 8 times on one connection: all 200', got)
+    mix = {k: got.count(k) for k in set(got)}
+    t.ok(mix == want, '/mixed 9 times on one connection: 3 static, 3 cpu, '
+         '3 io', got)
+    got = [mixed_kind(fetch(a.port, '/mixed')) for _ in range(9)]
+    mix = {k: got.count(k) for k in set(got)}
+    t.ok(mix == want, '/mixed on 9 fresh connections: 3 static, 3 cpu, 3 io',
+         got)
 
 
 def case_steady_reader(t, a):
@@ -447,6 +469,8 @@ def case_steady_reader(t, a):
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     c.send(build('/large.bin'))
     head = b''
+    body = bytearray()
+    t0 = time.monotonic()
     try:
         while b'\r\n\r\n' not in head:
             d = c.sock.recv(4096)
