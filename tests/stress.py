@@ -290,6 +290,80 @@ def cmd_readers(t, a):
          '(connections %d)' % s['connections'])
 
 
+# ------------------------------------------------------------ fd limits
+
+def cmd_limits(t, a):
+    """max_connections and running out of descriptors: clients beyond
+    either wait in the listen backlog (never refused, never spun on) and
+    are served once others leave."""
+    mode = a.mode
+    held = []
+    for _ in range(a.max_connections):
+        c = Conn(a.port, timeout=10)
+        held.append(c)
+    res = [c.request('/cpu?n=10').status for c in held]
+    t.ok(res == [200] * a.max_connections, '%s: %d keep-alive connections '
+         '(max_connections) served' % (mode, a.max_connections), res)
+    extra = []
+    for _ in range(8):
+        c = Conn(a.port, timeout=10)
+        c.send(REQ)
+        extra.append(c)
+    time.sleep(1.0)
+    early = readable([c.sock for c in extra])
+    t.ok(not early, '%s: 8 more connect (the backlog) but are not served '
+         'while max_connections are open (%d answered)' % (mode, len(early)))
+    for c in held[:8]:
+        c.close()
+    held = held[8:]
+    res = []
+    for c in extra:
+        try:
+            res.append(c.response().status)
+        except (Closed, OSError) as e:
+            res.append(repr(e))
+    t.ok(res == [200] * 8, '%s: once 8 leave, the 8 waiting are served'
+         % mode, res)
+    for c in held + extra:
+        c.close()
+    open_conns(a.port, 1, 10)
+
+    # out of descriptors: the server may open only a few more
+    soft, hard = resource.prlimit(a.pid, resource.RLIMIT_NOFILE)
+    fds = count_fds(a.pid)
+    resource.prlimit(a.pid, resource.RLIMIT_NOFILE, (fds + 6, hard))
+    try:
+        crowd = []
+        for _ in range(40):
+            c = Conn(a.port, timeout=15)
+            c.send(REQ)
+            crowd.append(c)
+        time.sleep(0.5)
+        cpu0 = itest.cpu_ticks(a.pid)
+        time.sleep(2.0)
+        busy = (itest.cpu_ticks(a.pid) - cpu0) / os.sysconf('SC_CLK_TCK')
+        t.ok(itest.alive(a.pid) and busy < 0.4,
+             '%s: out of descriptors with 40 clients waiting, the server '
+             'does not spin (%.2f s CPU in 2 s)' % (mode, busy))
+        # the served ones leave; the rest get their turn
+        res = []
+        for c in crowd:
+            try:
+                r = c.response()
+                res.append(r.status)
+            except (Closed, OSError) as e:
+                res.append(repr(e))
+            c.close()
+        t.ok(res.count(200) == 40, '%s: as descriptors free up, all 40 are '
+             'served (%d)' % (mode, res.count(200)),
+             [r for r in res if r != 200][:5])
+    finally:
+        resource.prlimit(a.pid, resource.RLIMIT_NOFILE, (soft, hard))
+    st, dt = timed_fetch(a.port)
+    t.ok(st == 200, '%s: then a new client is served (%.3f s)' % (mode, dt),
+         st)
+
+
 # ------------------------------------------------------------ reload storm
 
 INVALID = (
@@ -482,6 +556,10 @@ def main():
     server(sp)
     sp.add_argument('--count', type=int, default=100)
     sp.add_argument('--max-mib', type=int, default=64)
+    sp = sub.add_parser('limits', help='max_connections, EMFILE')
+    server(sp)
+    sp.add_argument('--mode', required=True)
+    sp.add_argument('--max-connections', type=int, required=True)
     sp = sub.add_parser('hupstorm', help='SIGHUPs under load')
     server(sp)
     sp.add_argument('--ini', required=True)
@@ -500,7 +578,8 @@ def main():
     if a.cmd == 'wait':
         return itest.cmd_wait(a)
     cmds = {'idle': cmd_idle, 'slowloris': cmd_slowloris,
-            'readers': cmd_readers, 'hupstorm': cmd_hupstorm,
+            'readers': cmd_readers, 'limits': cmd_limits,
+            'hupstorm': cmd_hupstorm,
             'stop': cmd_stop}
     t = Tap(a.tap_start, a.tap_file)
     try:
