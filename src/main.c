@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "docroot.h"
 #include "engine.h"
+#include "fdstore.h"
 #include "journal.h"
 #include "lfconfig.h"
 #include "listen.h"
@@ -42,8 +43,6 @@
 #define IDLE_STATS_NS	(300 * 1000000000ull)
 /* A daemon holding for a valid configuration rereads it this often. */
 #define HOLD_RETRY_NS	(5 * 1000000000ull)
-/* Connections per FDSTORE=1 message (SCM_RIGHTS carries at most 253). */
-#define STORE_BATCH	128
 
 /* Command-line settings: they override the file, at start and on reload. */
 struct overrides {
@@ -53,6 +52,8 @@ struct overrides {
 struct daemon {
 	const char		*config_path;
 	bool			 config_explicit;
+	bool			 check, debug, reload;	/* -t, -d, --reload */
+	const char		*reload_pid;
 	struct overrides	 ov;
 	struct stats		*stats;
 	struct stats_interval_state interval;
@@ -423,8 +424,10 @@ daemon_hold(struct daemon *d, int sfd, char *err, size_t errlen)
 		started = 0;
 		if (poll(&pfd, 1, next <= now ? 0 : (int)((next - now) / 1000000u) + 1) > 0 &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+				sd_notify(0, "STOPPING=1");
 				return EX_CONFIG;
+			}
 			if (si.ssi_signo == SIGHUP) {
 				retry = true;
 				started = stats_now_ns();
@@ -448,94 +451,6 @@ daemon_hold(struct daemon *d, int sfd, char *err, size_t errlen)
 			snprintf(last, sizeof(last), "%s", err);
 		}
 	}
-}
-
-/* Sends the connections on *BATCH to the fd store and frees ours. How many went. */
-static size_t
-daemon_store_batch(struct conn **batch, size_t n)
-{
-	int fds[STORE_BATCH], r;
-	struct conn *c;
-	size_t i = 0;
-
-	for (c = *batch; c != NULL; c = c->next)
-		fds[i++] = c->fd;
-	r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=" LISTEN_FDNAME_CONN,
-	    fds, (unsigned)n);
-	if (r <= 0) {
-		errno = -r;
-		log_warn("stop: cannot hand %zu connections to systemd", n);
-	}
-	/* systemd holds its own copies: ours close without a shutdown() */
-	while ((c = *batch) != NULL) {
-		conn_list_remove(batch, c);
-		c->linger = false;
-		conn_free(c);
-	}
-	return r > 0 ? n : 0;
-}
-
-/*
- * Stop: hands the idle keep-alive connections to systemd's fd store, so that
- * the next lfserver adopts them after a restart (systemd keeps them while a
- * start job is queued and drops them on a plain stop). A connection with
- * input or output still buffered here is closed instead: its bytes would be
- * lost. Without systemd (no NOTIFY_SOCKET) every one is closed.
- */
-static void
-daemon_store(struct daemon *d, struct conn *list)
-{
-	struct stats_shard *sh = stats_shard(d->stats, 0);
-	size_t n = 0, stored = 0, total = 0;
-	bool store = getenv("NOTIFY_SOCKET") != NULL;
-	struct conn *c, *batch = NULL;
-
-	while ((c = list) != NULL) {
-		conn_list_remove(&list, c);
-		stats_conn_closed(sh);
-		total++;
-		if (!store || c->fd < 0 || c->pending_len != 0 || c->out != NULL ||
-		    c->discard != 0) {
-			conn_free(c);
-			continue;
-		}
-		conn_list_push(&batch, c);
-		if (++n == STORE_BATCH) {
-			stored += daemon_store_batch(&batch, n);
-			n = 0;
-		}
-	}
-	if (n > 0)
-		stored += daemon_store_batch(&batch, n);
-	/* the fds must reach systemd before it sees us exit */
-	if (stored > 0)
-		sd_notify_barrier(0, 5000000);
-	if (store && total > 0)
-		log_info("stop: %zu idle connections kept in systemd's fd store, "
-		    "%zu closed", stored, total - stored);
-}
-
-/* Connections systemd passed back from the fd store, as a list to adopt. */
-static struct conn *
-daemon_adopt(struct daemon *d)
-{
-	struct stats_shard *sh = stats_shard(d->stats, 0);
-	struct conn *list = NULL, *c;
-	uint64_t now = stats_now_ns();
-	size_t i, n = 0;
-
-	for (i = 0; i < d->ls.nconns; i++) {
-		c = conn_new(d->ls.conns[i], now);
-		if (c == NULL)
-			break;
-		d->ls.conns[i] = -1;
-		stats_conn_opened(sh);
-		conn_list_push(&list, c);
-		n++;
-	}
-	if (d->ls.nconns > 0)
-		log_info("adopted %zu connections from systemd's fd store", n);
-	return list;
 }
 
 /* One line saying what is wrong, one pointing at --help: not the whole usage. */
@@ -595,8 +510,9 @@ main_reload(const char *pidarg)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* The command line into D. -1 to go on, else the exit status. */
+static int
+main_options(struct daemon *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -611,31 +527,24 @@ main(int argc, char **argv)
 		{ "reload", optional_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon d = { .config_path = DEFAULT_CONFIG };
-	struct engine_params prm;
-	struct stats_snapshot s;
-	bool check = false, debug = false, reload = false;
-	const char *reload_pid = NULL;
-	char err[1024], addrs[512];
-	sigset_t mask;
-	int ch, sfd, r;
+	int ch;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:m:w:q:l:tdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			d.config_path = optarg;
-			d.config_explicit = true;
+			d->config_path = optarg;
+			d->config_explicit = true;
 			break;
-		case 'm': d.ov.mode = optarg; break;
-		case 'w': d.ov.workers = optarg; break;
-		case 'q': d.ov.queue_capacity = optarg; break;
-		case 'l': d.ov.listen = optarg; break;
-		case 't': check = true; break;
-		case 'd': debug = true; break;
+		case 'm': d->ov.mode = optarg; break;
+		case 'w': d->ov.workers = optarg; break;
+		case 'q': d->ov.queue_capacity = optarg; break;
+		case 'l': d->ov.listen = optarg; break;
+		case 't': d->check = true; break;
+		case 'd': d->debug = true; break;
 		case 'R':
-			reload = true;
-			reload_pid = optarg;
+			d->reload = true;
+			d->reload_pid = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -654,28 +563,16 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return main_usage_error("unexpected argument '%s'", argv[optind]);
-	log_init(debug);
-	if (reload)
-		return main_reload(reload_pid);
-	if (stats_create(&d.stats) < 0)
-		fatalx("out of memory");
-	r = daemon_build(&d, &d.srv, err, sizeof(err));
-	if (check) {
-		if (r < 0) {
-			log_errx("%s", err);
-			stats_free(d.stats);
-			return EX_CONFIG;
-		}
-		printf("%s: configuration OK\n", d.srv->cfg.path ? d.srv->cfg.path :
-		    "(built-in defaults)");
-		server_free(d.srv);
-		stats_free(d.stats);
-		return 0;
-	}
-	if (reloadctl_dir(d.rundir, sizeof(d.rundir)) == NULL)
-		d.rundir[0] = '\0';
+	return -1;
+}
 
-	/* every thread inherits this mask: signals reach only the signalfd */
+/* Every thread inherits this mask: signals reach only the returned signalfd. */
+static int
+main_signals(void)
+{
+	sigset_t mask;
+	int sfd;
+
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -687,82 +584,155 @@ main(int argc, char **argv)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		fatal("signalfd");
+	return sfd;
+}
 
-	if (listen_passed(&d.ls, err, sizeof(err)) < 0)
-		fatalx("%s", err);
-	if (r < 0) {
-		/* at priority err, so that `systemctl status` and `journalctl -p err` show it */
-		log_errx("%s", err);
-		if (!d.ls.activated || (d.ls.nconns == 0 && !listen_pending(&d.ls))) {
-			listen_fini(&d.ls);
-			stats_free(d.stats);
-			return EX_CONFIG;
-		}
-		r = daemon_hold(&d, sfd, err, sizeof(err));
-		if (r != 0) {
-			sd_notify(0, "STOPPING=1");
-			listen_fini(&d.ls);
-			stats_free(d.stats);
-			return r;
-		}
-	}
-	if (!d.ls.activated) {
-		if (listen_bind(&d.ls, d.srv->cfg.listen, err, sizeof(err)) < 0)
+/* The listening sockets: bound from the settings, or checked against them. */
+static void
+daemon_listen(struct daemon *d)
+{
+	char err[1024], addrs[512];
+
+	if (!d->ls.activated) {
+		if (listen_bind(&d->ls, d->srv->cfg.listen, err, sizeof(err)) < 0)
 			fatalx("%s", err);
-	} else {
-		if (d.ov.listen != NULL)
-			log_warnx("--listen %s ignored: systemd passed the listening "
-			    "sockets", d.ov.listen);
-		else if (strcmp(d.srv->cfg.listen, LF_DEFAULT_LISTEN) != 0 &&
-		    !listen_serves(&d.ls, d.srv->cfg.listen)) {
-			listen_describe(&d.ls, addrs, sizeof(addrs));
-			log_warnx("%s: listen = %s ignored: serving on %s, the sockets "
-			    "systemd passed (lfserver.socket's ListenStream=)",
-			    d.srv->cfg.path ? d.srv->cfg.path : "(defaults)",
-			    d.srv->cfg.listen, addrs);
-		}
+		return;
 	}
-	listen_describe(&d.ls, addrs, sizeof(addrs));
-	prm.srv = d.srv;
-	prm.lfds = d.ls.fds;
-	prm.nlfds = d.ls.n;
-	r = engine_start(&d.engine, &prm, daemon_adopt(&d));
+	if (d->ov.listen != NULL)
+		log_warnx("--listen %s ignored: systemd passed the listening sockets",
+		    d->ov.listen);
+	else if (strcmp(d->srv->cfg.listen, LF_DEFAULT_LISTEN) != 0 &&
+	    !listen_serves(&d->ls, d->srv->cfg.listen)) {
+		listen_describe(&d->ls, addrs, sizeof(addrs));
+		log_warnx("%s: listen = %s ignored: serving on %s, the sockets "
+		    "systemd passed (lfserver.socket's ListenStream=)",
+		    d->srv->cfg.path ? d->srv->cfg.path : "(defaults)",
+		    d->srv->cfg.listen, addrs);
+	}
+}
+
+/* Starts the engine on the sockets, with the connections from the fd store. */
+static void
+daemon_start(struct daemon *d)
+{
+	struct engine_params prm = { d->srv, d->ls.fds, d->ls.n };
+	struct stats_snapshot s;
+	struct conn *adopt;
+	char addrs[512];
+	size_t taken;
+	int r;
+
+	adopt = fdstore_take(d->ls.conns, d->ls.nconns, stats_shard(d->stats, 0), &taken);
+	if (d->ls.nconns > 0)
+		log_info("adopted %zu connections from systemd's fd store", taken);
+	r = engine_start(&d->engine, &prm, adopt);
 	if (r < 0) {
 		errno = -r;
-		fatal("cannot start the %s engine", lf_mode_name(d.srv->cfg.mode));
+		fatal("cannot start the %s engine", lf_mode_name(d->srv->cfg.mode));
 	}
-	/* systemd keeps a stored fd until it hangs up: once adopted, ours alone */
-	if (d.ls.nconns > 0)
-		sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=" LISTEN_FDNAME_CONN);
-	if (d.srv->cfg.mode == LF_MODE_TPC)
+	listen_describe(&d->ls, addrs, sizeof(addrs));
+	if (d->srv->cfg.mode == LF_MODE_TPC)
 		log_info("serving on %s%s (%s): mode=%s", addrs,
-		    d.ls.activated ? " (from systemd)" : "",
-		    d.srv->cfg.path ? d.srv->cfg.path : "built-in defaults",
-		    lf_mode_name(d.srv->cfg.mode));
+		    d->ls.activated ? " (from systemd)" : "",
+		    d->srv->cfg.path ? d->srv->cfg.path : "built-in defaults",
+		    lf_mode_name(d->srv->cfg.mode));
 	else
 		log_info("serving on %s%s (%s): mode=%s workers=%u queue_capacity=%u",
-		    addrs, d.ls.activated ? " (from systemd)" : "",
-		    d.srv->cfg.path ? d.srv->cfg.path : "built-in defaults",
-		    lf_mode_name(d.srv->cfg.mode), d.srv->workers,
-		    d.srv->cfg.queue_capacity);
-	daemon_log_docroots(d.srv);
-	stats_interval(d.stats, &d.interval, &s);
-	journal_stats("start", d.srv, &s);
-	d.last_entry_ns = stats_now_ns();
-	daemon_status(&d, &s);
+		    addrs, d->ls.activated ? " (from systemd)" : "",
+		    d->srv->cfg.path ? d->srv->cfg.path : "built-in defaults",
+		    lf_mode_name(d->srv->cfg.mode), d->srv->workers,
+		    d->srv->cfg.queue_capacity);
+	daemon_log_docroots(d->srv);
+	stats_interval(d->stats, &d->interval, &s);
+	journal_stats("start", d->srv, &s);
+	d->last_entry_ns = stats_now_ns();
+	daemon_status(d, &s);
 	sd_notify(0, "READY=1");
+}
 
-	daemon_loop(&d, sfd);
+/*
+ * Drains the engine, then hands its idle keep-alive connections to systemd's
+ * fd store (see fdstore.h) for the next lfserver, if there is one.
+ */
+static void
+daemon_stop(struct daemon *d)
+{
+	struct conn *idle = NULL;
+	size_t n = 0, stored;
+	int r;
 
 	sd_notify(0, "STOPPING=1");
-	{
-		struct conn *idle = NULL;
-
-		engine_stop(d.engine, &idle);
-		daemon_store(&d, idle);
+	engine_stop(d->engine, &idle);
+	for (struct conn *c = idle; c != NULL; c = c->next)
+		n++;
+	r = fdstore_put(&idle, stats_shard(d->stats, 0), &stored);
+	if (r < 0) {
+		errno = -r;
+		log_warn("stop: cannot hand connections to systemd's fd store");
 	}
-	engine_free(d.engine);
-	daemon_stats(&d, "stop");
+	if (n > 0 && getenv("NOTIFY_SOCKET") != NULL)
+		log_info("stop: %zu idle connections kept in systemd's fd store, "
+		    "%zu closed", stored, n - stored);
+	engine_free(d->engine);
+	d->engine = NULL;
+	daemon_stats(d, "stop");
+}
+
+/*
+ * A bad configuration at start: EX_CONFIG at once, unless clients already
+ * wait (see daemon_hold). 0 once the configuration is valid.
+ */
+static int
+daemon_bad_start(struct daemon *d, int sfd, char *err, size_t errlen)
+{
+	/* at priority err, so that `systemctl status` and `journalctl -p err` show it */
+	log_errx("%s", err);
+	if (!d->ls.activated || (d->ls.nconns == 0 && !listen_pending(&d->ls)))
+		return EX_CONFIG;
+	return daemon_hold(d, sfd, err, errlen);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d = { .config_path = DEFAULT_CONFIG };
+	char err[1024];
+	int sfd, r;
+
+	r = main_options(&d, argc, argv);
+	if (r >= 0)
+		return r;
+	log_init(d.debug);
+	if (d.reload)
+		return main_reload(d.reload_pid);
+	if (stats_create(&d.stats) < 0)
+		fatalx("out of memory");
+	r = daemon_build(&d, &d.srv, err, sizeof(err));
+	if (d.check) {
+		if (r < 0)
+			log_errx("%s", err);
+		else
+			printf("%s: configuration OK\n", d.srv->cfg.path ?
+			    d.srv->cfg.path : "(built-in defaults)");
+		server_free(d.srv);
+		stats_free(d.stats);
+		return r < 0 ? EX_CONFIG : 0;
+	}
+	if (reloadctl_dir(d.rundir, sizeof(d.rundir)) == NULL)
+		d.rundir[0] = '\0';
+	sfd = main_signals();
+	if (listen_passed(&d.ls, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (r < 0 && (r = daemon_bad_start(&d, sfd, err, sizeof(err))) != 0) {
+		listen_fini(&d.ls);
+		close(sfd);
+		stats_free(d.stats);
+		return r;
+	}
+	daemon_listen(&d);
+	daemon_start(&d);
+	daemon_loop(&d, sfd);
+	daemon_stop(&d);
 	listen_fini(&d.ls);
 	close(sfd);
 	server_free(d.srv);
