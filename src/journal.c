@@ -31,9 +31,15 @@ void
 journal_status(char *buf, size_t len, const struct server *srv,
     const struct stats_snapshot *s)
 {
-	snprintf(buf, len, "mode=%s workers=%u queue=%u | requests=%llu rps=%.1f "
-	    "p99=%lluus", lf_mode_name(srv->cfg.mode), srv->workers,
-	    srv->cfg.queue_capacity, ULL(s->requests), s->rps, ULL(s->p99_us));
+	/* thread-per-connection has neither workers nor a queue to show */
+	if (srv->cfg.mode == LF_MODE_TPC)
+		snprintf(buf, len, "mode=%s | requests=%llu rps=%.1f p99=%lluus",
+		    lf_mode_name(srv->cfg.mode), ULL(s->requests), s->rps,
+		    ULL(s->p99_us));
+	else
+		snprintf(buf, len, "mode=%s workers=%u queue=%u | requests=%llu "
+		    "rps=%.1f p99=%lluus", lf_mode_name(srv->cfg.mode), srv->workers,
+		    srv->cfg.queue_capacity, ULL(s->requests), s->rps, ULL(s->p99_us));
 }
 
 #define LF_FIELDS(srv, s)						\

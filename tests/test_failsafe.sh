@@ -99,6 +99,9 @@ grep -q "reload: locked -> thread-per-connection, serving on 127.0.0.1:$LF_PORT,
     "$LF_LOG" && ! grep "reload: locked -> thread" "$LF_LOG" | grep -q "workers\|queue"
 lf_ok $? "the reload line to thread-per-connection names no workers or queue"
 [ $? -eq 0 ] || lf_dump_log
+sleep 0.2
+last_status | grep -q "^STATUS=mode=thread-per-connection | requests="
+lf_ok $? "STATUS= for thread-per-connection names no workers or queue: $(last_status)"
 lf_stop
 lf_wait_exit "$listener" 10
 
