@@ -17,6 +17,7 @@ systemd (tests/nspawn/ci-test.sh checks it with the real one):
 """
 import argparse
 import array
+import fcntl
 import os
 import select
 import signal
@@ -51,21 +52,15 @@ def spawn(lfserver, ini, fds, names, notify_path, log):
                LISTEN_FDNAMES=':'.join(names), NOTIFY_SOCKET=notify_path)
 
     def place():
-        high = [os.dup(f) for f in fds]          # out of the way of 3..
-        high = [fcntl_dupfd(f) for f in high]
+        # copies above 3 + n first, so that no dup2 below overwrites a source;
+        # not far above: RLIMIT_NOFILE may be 1024
+        high = [fcntl.fcntl(f, fcntl.F_DUPFD, 3 + len(fds)) for f in fds]
         for i, f in enumerate(high):
             os.dup2(f, 3 + i)                    # dup2 clears close-on-exec
     return subprocess.Popen(
         ['sh', '-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"',
          lfserver, '-c', ini], env=env, stdout=log, stderr=log,
         preexec_fn=place, close_fds=False)
-
-
-def fcntl_dupfd(f):
-    import fcntl
-    g = fcntl.fcntl(f, fcntl.F_DUPFD, 1000)
-    os.close(f)
-    return g
 
 
 def wait_text(ns, text, timeout, stored=None):
