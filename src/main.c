@@ -246,6 +246,39 @@ daemon_reload_failed(struct daemon *d, uint64_t started_ns, const char *err)
 }
 
 /*
+ * A reload cannot move the listening sockets: a changed `listen` is a
+ * warning, every time, and the new server keeps the address really served,
+ * so that what it reports stays true. 0 or -ENOMEM.
+ */
+static int
+daemon_listen_reload(const struct daemon *d, struct lf_config *cfg, char *err,
+    size_t errlen)
+{
+	char addrs[512], *keep;
+
+	if (d->ls.activated) {
+		if (d->ov.listen == NULL && strcmp(cfg->listen, LF_DEFAULT_LISTEN) != 0 &&
+		    !listen_serves(&d->ls, cfg->listen)) {
+			listen_describe(&d->ls, addrs, sizeof(addrs));
+			log_warnx("reload: listen = %s ignored: serving on %s, the "
+			    "sockets systemd passed", cfg->listen, addrs);
+		}
+		return 0;
+	}
+	if (strcmp(cfg->listen, d->srv->cfg.listen) == 0)
+		return 0;
+	log_warnx("reload: listen changed to %s: a restart is needed to apply it; "
+	    "still listening on %s", cfg->listen, d->srv->cfg.listen);
+	if ((keep = strdup(d->srv->cfg.listen)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	free(cfg->listen);
+	cfg->listen = keep;
+	return 0;
+}
+
+/*
  * SIGHUP: validate the new configuration completely first; only then drain
  * the running engine, hand its idle connections to the new one and start it.
  * The listening sockets stay open throughout.
@@ -267,11 +300,9 @@ daemon_reload(struct daemon *d)
 	    (unsigned long long)(started / 1000u));
 	r = daemon_config(d, &cfg, err, sizeof(err));
 	if (r == 0) {
-		if (!d->ls.activated && strcmp(cfg.listen, osrv->cfg.listen) != 0)
-			log_warnx("reload: listen changed to %s: a restart is needed "
-			    "to apply it; still listening on %s", cfg.listen,
-			    osrv->cfg.listen);
-		r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
+		r = daemon_listen_reload(d, &cfg, err, sizeof(err));
+		if (r == 0)
+			r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
 		config_free(&cfg);
 	}
 	if (r < 0) {

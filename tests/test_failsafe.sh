@@ -105,6 +105,25 @@ lf_ok $? "STATUS= for thread-per-connection names no workers or queue: $(last_st
 lf_stop
 lf_wait_exit "$listener" 10
 
+# --- a listen changed at reload is not applied: warned about every time ---
+p1=$(lf_free_port)
+p2=$(lf_free_port)
+printf '[server]\nworkers = 1\nlisten = 127.0.0.1:%s\n' "$p1" > "$ini"
+LF_PORT=$p1
+LF_LOG=$LF_TMP/listen-reload.log
+RUNTIME_DIRECTORY=$run "$LFSERVER" -c "$ini" > "$LF_LOG" 2>&1 &
+LF_PID=$!
+LF_PIDS="$LF_PIDS $LF_PID"
+python3 "$LF_ITEST" wait --port "$p1" --pid "$LF_PID" --timeout 15
+printf '[server]\nworkers = 1\nlisten = 127.0.0.1:%s\n' "$p2" > "$ini"
+reload_client lr1
+reload_client lr2
+n=$(grep -c "listen changed to 127.0.0.1:$p2: a restart is needed to apply it; still listening on 127.0.0.1:$p1" "$LF_LOG")
+[ "$n" -eq 2 ] && grep -q "serving on 127.0.0.1:$p1" "$LF_TMP/lr2.out" && lf_refused "$p2"
+lf_ok $? "a listen changed at reload: warned at both reloads ($n), still serving $p1 only"
+[ $? -eq 0 ] || lf_dump_log
+lf_stop "stop (listen changed)"
+
 # --- skipped docroot files: named in the log, counted in /stats ---
 www=$LF_TMP/www
 mkdir -p "$www"
