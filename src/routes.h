@@ -34,6 +34,7 @@ struct route {
 	unsigned	 io_ms;		/* io, mixed: default ms */
 	unsigned	 io_ms_max;	/* io: cap for ?ms= (<= ROUTE_IO_MS_MAX) */
 	unsigned	 w_static, w_cpu, w_io;	/* mixed: weights, sum >= 1 */
+	unsigned	 stats_slot;	/* its counters (stats_route_slot), set by server_build */
 };
 
 struct routes {

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "docroot.h"
 #include "server.h"
+#include "stats.h"
 
 unsigned
 server_online_cpus(void)
@@ -64,6 +66,8 @@ server_build(struct server **out, const struct lf_config *cfg,
 	for (i = 0; i < srv->routes.n; i++) {
 		const struct route *rt = &srv->routes.v[i];
 
+		if (stats != NULL)
+			srv->routes.v[i].stats_slot = stats_route_slot(stats, rt->path);
 		if (rt->kind != ROUTE_STATIC || rt->docroot == NULL)
 			continue;
 		r = docroot_load(&srv->docroots[i], rt->docroot, err, errlen);
@@ -84,6 +88,7 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	accesslog_free(srv->alog);
 	if (srv->docroots != NULL)
 		for (i = 0; i < srv->routes.n; i++)
 			docroot_free(srv->docroots[i]);

@@ -12,6 +12,7 @@
 #include "lfconfig.h"
 #include "routes.h"
 
+struct accesslog;
 struct docroot;
 struct stats;
 
@@ -22,6 +23,7 @@ struct server {
 	struct docroot		**docroots;	/* one per route; NULL unless static */
 	struct docroot		*docroot;	/* the ini's docroot (or the built-in page) */
 	struct stats		*stats;		/* shared across reloads, owned by main */
+	struct accesslog	*alog;		/* NULL: off; set by main, freed with the server */
 	int			 pid;
 };
 
