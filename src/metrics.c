@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -144,14 +145,21 @@ metrics_boot_time(void)
 	return bt;
 }
 
-/* The standard process metrics every Prometheus client library exports. */
+/*
+ * The standard process metrics every Prometheus client library exports.
+ * The start time comes from /proc/stat's boot time, or, where a sandbox
+ * hides that file (ProcSubset=pid), from when S was made, at start-up.
+ */
 static void
-metrics_process(FILE *f)
+metrics_process(FILE *f, struct stats *s)
 {
 	unsigned long long utime = 0, stime = 0, start = 0;
 	long rss = 0, tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	unsigned long long boot = metrics_boot_time();
 	char buf[1024], *p;
+	struct timespec now;
 	struct rlimit rl;
+	double started;
 	size_t n;
 	FILE *sf;
 
@@ -180,10 +188,16 @@ metrics_process(FILE *f)
 		    "Maximum number of open file descriptors.");
 		fprintf(f, "process_max_fds %llu\n", ULL(rl.rlim_cur));
 	}
+	if (boot != 0 && start != 0)
+		started = (double)boot + (double)start / (double)tck;
+	else {
+		clock_gettime(CLOCK_REALTIME, &now);
+		started = (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+		    (double)(stats_now_ns() - s->started_ns) / 1e9;
+	}
 	metrics_head(f, "process_start_time_seconds", "gauge",
 	    "Start time of the process since unix epoch in seconds.");
-	fprintf(f, "process_start_time_seconds %.2f\n",
-	    (double)metrics_boot_time() + (double)start / (double)tck);
+	fprintf(f, "process_start_time_seconds %.2f\n", started);
 }
 
 int
@@ -206,7 +220,7 @@ metrics_prometheus(struct stats *s, char **out, size_t *len)
 	stats_get_info(s, &info);
 	metrics_requests(f, s, d);
 	metrics_server(f, &sn, &info);
-	metrics_process(f);
+	metrics_process(f, s);
 	free(d);
 	if (ferror(f)) {
 		fclose(f);
