@@ -1134,6 +1134,16 @@ def cmd_observe(t, a):
         r = fetch(a.admin_port, path, method=method, headers=['Connection: close'])
         t.ok(r.status == want, '%s: admin %s %s answers %d' % (mode, method, path, want),
              r)
+    # idle and half-sent admin clients hold no one else up
+    idle = [Conn(a.admin_port) for _ in range(3)]
+    idle[0].send(b'GET /metr')
+    t0 = time.monotonic()
+    r = scrape(a.admin_port)
+    dt = time.monotonic() - t0
+    t.ok(r.status == 200 and dt < 2, '%s: a scrape is answered while three admin '
+         'clients idle, one mid-request (%.2f s)' % (mode, dt))
+    for c in idle:
+        c.close()
     r = scrape(a.admin_port)
     ctype = r.header('content-type') or ''
     t.ok(ctype.startswith('text/plain; version=0.0.4'),
