@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,6 +66,23 @@ listen_bind_one(const char *addr, int *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* The admin listener's fds are named "admin" (lfserver-admin.socket). */
+static bool
+listen_is_admin(char **names, int k)
+{
+	return names != NULL && names[k] != NULL && strcmp(names[k], "admin") == 0;
+}
+
+static void
+listen_names_free(char **names)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+}
+
 /* Non-blocking and close-on-exec, as accept4() and listen_bind() make theirs. */
 static int
 listen_adopt_fd(int fd, char *err, size_t errlen)
@@ -86,23 +104,28 @@ listen_passed(struct listen_set *ls, char *err, size_t errlen)
 	int k, nfds, fd, r = 0;
 
 	memset(ls, 0, sizeof(*ls));
-	nfds = sd_listen_fds_with_names(1, &names);
+	/* the environment stays for listen_admin, called once the settings are valid */
+	nfds = sd_listen_fds_with_names(0, &names);
 	if (nfds < 0) {
 		snprintf(err, errlen, "socket activation: %s", strerror(-nfds));
 		return nfds;
 	}
 	if (nfds == 0)
 		return 0;
-	ls->activated = true;
 	ls->fds = calloc((size_t)nfds, sizeof(*ls->fds));
 	ls->conns = calloc((size_t)nfds, sizeof(*ls->conns));
-	if (ls->fds == NULL || ls->conns == NULL) {
+	ls->admin = calloc((size_t)nfds, sizeof(*ls->admin));
+	if (ls->fds == NULL || ls->conns == NULL || ls->admin == NULL) {
 		snprintf(err, errlen, "out of memory");
 		r = -ENOMEM;
 		goto out;
 	}
 	for (k = 0; k < nfds; k++) {
 		fd = SD_LISTEN_FDS_START + k;
+		if (listen_is_admin(names, k)) {
+			ls->admin[ls->nadmin++] = fd;	/* listen_admin's */
+			continue;
+		}
 		if (names != NULL && strcmp(names[k], LISTEN_FDNAME_CONN) == 0 &&
 		    sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
 			ls->conns[ls->nconns++] = fd;
@@ -120,11 +143,10 @@ listen_passed(struct listen_set *ls, char *err, size_t errlen)
 		if (r < 0)
 			goto out;
 	}
+	/* only the admin listener's (or only connections): bind as without systemd */
+	ls->activated = ls->n > 0;
 out:
-	if (names != NULL)
-		for (k = 0; k < nfds; k++)
-			free(names[k]);
-	free(names);
+	listen_names_free(names);
 	return r;
 }
 
@@ -205,14 +227,112 @@ listen_serves(const struct listen_set *ls, const char *addr)
 bool
 listen_pending(const struct listen_set *ls)
 {
-	struct pollfd pfd[16];
-	size_t i, n = ls->n < 16 ? ls->n : 16;
+	struct pollfd pfd[32];
+	size_t i, n = 0;
 
-	for (i = 0; i < n; i++) {
-		pfd[i].fd = ls->fds[i];
-		pfd[i].events = POLLIN;
-	}
+	for (i = 0; i < ls->n && n < 32; i++)
+		pfd[n++] = (struct pollfd){ .fd = ls->fds[i], .events = POLLIN };
+	for (i = 0; i < ls->nadmin && n < 32; i++)
+		pfd[n++] = (struct pollfd){ .fd = ls->admin[i], .events = POLLIN };
 	return n > 0 && poll(pfd, n, 0) > 0;
+}
+
+static int
+listen_bind_unix(const char *path, int *out, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "admin_listen '%s': path too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
+	/* a socket file left by a process that is gone */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, 64) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "admin_listen '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	*out = fd;
+	return 0;
+}
+
+int
+listen_admin(const char *addr, int **fds, size_t *n, bool *bound_path,
+    char *err, size_t errlen)
+{
+	char **names = NULL;
+	int k, nfds, fl, *v;
+	size_t m = 0;
+
+	*bound_path = false;
+	*n = 0;
+	*fds = NULL;
+	nfds = sd_listen_fds_with_names(0, &names);
+	if (nfds < 0) {
+		snprintf(err, errlen, "socket activation: %s", strerror(-nfds));
+		return nfds;
+	}
+	v = calloc(nfds > 0 ? (size_t)nfds : 1, sizeof(*v));
+	if (v == NULL) {
+		listen_names_free(names);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (k = 0; k < nfds; k++) {
+		int fd = SD_LISTEN_FDS_START + k;
+
+		if (!listen_is_admin(names, k))
+			continue;
+		fl = fcntl(fd, F_GETFL);
+		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0 || fl < 0 ||
+		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			snprintf(err, errlen, "socket activation: fd %d named admin is "
+			    "not a listening stream socket (ListenStream= in "
+			    "lfserver-admin.socket)", fd);
+			listen_names_free(names);
+			free(v);
+			return -EINVAL;
+		}
+		v[m++] = fd;
+	}
+	listen_names_free(names);
+	if (m == 0 && addr != NULL) {
+		k = addr[0] == '/' ? listen_bind_unix(addr, &v[0], err, errlen) :
+		    listen_bind_one(addr, &v[0], err, errlen);
+		if (k < 0) {
+			free(v);
+			return k;
+		}
+		*bound_path = addr[0] == '/';
+		m = 1;
+	}
+	if (m == 0) {
+		free(v);
+		return 0;
+	}
+	*fds = v;
+	*n = m;
+	return 0;
+}
+
+void
+listen_close(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
 }
 
 void
@@ -227,5 +347,6 @@ listen_fini(struct listen_set *ls)
 			close(ls->conns[i]);
 	free(ls->fds);
 	free(ls->conns);
+	free(ls->admin);
 	memset(ls, 0, sizeof(*ls));
 }

@@ -21,6 +21,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "accesslog.h"
+#include "admin.h"
 #include "conn.h"
 #include "docroot.h"
 #include "engine.h"
@@ -64,6 +66,10 @@ struct daemon {
 	uint64_t		 reloads;	/* reload verdicts written */
 	char			 reload_error[512]; /* the last reload's, until a good one */
 	uint64_t		 last_entry_ns;	/* the last periodic stats entry */
+	struct admin		*admin;		/* the admin listener's thread, or NULL */
+	int			*afds;
+	size_t			 nafds;
+	char			*admin_path;	/* a Unix socket file we made, or NULL */
 };
 
 static void
@@ -99,7 +105,8 @@ usage(FILE *f)
 "  -V, --version              print the version\n"
 "\n"
 "Options override the file, on reload too. Signals: HUP reloads (drains the\n"
-"engine and rebuilds it), TERM/INT stop gracefully, USR1 logs the stats.\n"
+"engine and rebuilds it), TERM/INT stop gracefully, USR1 logs the stats,\n"
+"USR2 reopens the access log file.\n"
 "Exit status: 0 done, 1 failure, 64 bad usage, 78 bad configuration.\n"
 "See lfserver(8), lfserver.ini(5), lfserver.routes(5).\n");
 }
@@ -130,6 +137,64 @@ daemon_config(const struct daemon *d, struct lf_config *cfg, char *err, size_t e
 	return r;
 }
 
+/* What /metrics and the admin /stats say about the running configuration. */
+static void
+daemon_info(struct daemon *d)
+{
+	struct stats_info info = {
+		.mode = d->srv->cfg.mode,
+		.workers = d->srv->workers,
+		.queue_capacity = d->srv->cfg.queue_capacity,
+		.reactors = d->srv->cfg.mode == LF_MODE_TPC ? 0 : 1,
+	};
+
+	server_docroot_counts(d->srv, &info.docroot_files, &info.docroot_skipped);
+
+	stats_set_info(d->stats, &info);
+}
+
+/* The access log SRV's configuration asks for (none when off). */
+static int
+daemon_accesslog(struct server *srv, struct stats *st, char *err, size_t errlen)
+{
+	if (srv->cfg.access_log == NULL)
+		return 0;
+	return accesslog_open(&srv->alog, srv->cfg.access_log,
+	    srv->cfg.access_log_format, st, err, errlen);
+}
+
+/* The admin listener: systemd's "admin" sockets or admin_listen, if any. */
+static void
+daemon_admin_start(struct daemon *d)
+{
+	const char *addr = d->srv->cfg.admin_listen;
+	char err[1024];
+	bool bound_path;
+	int r;
+
+	if (listen_admin(addr, &d->afds, &d->nafds, &bound_path, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (bound_path && (d->admin_path = strdup(addr)) == NULL)
+		fatalx("out of memory");
+	if (d->nafds == 0)
+		return;
+	r = admin_start(&d->admin, d->afds, d->nafds, d->stats);
+	if (r < 0) {
+		errno = -r;
+		fatal("cannot start the admin listener");
+	}
+}
+
+static void
+daemon_admin_stop(struct daemon *d)
+{
+	admin_stop(d->admin);
+	listen_close(d->afds, d->nafds);
+	if (d->admin_path != NULL)
+		unlink(d->admin_path);
+	free(d->admin_path);
+}
+
 /* Reads the file, applies the overrides and builds the server into *OUT. */
 static int
 daemon_build(const struct daemon *d, struct server **out, char *err, size_t errlen)
@@ -142,6 +207,10 @@ daemon_build(const struct daemon *d, struct server **out, char *err, size_t errl
 		return r;
 	r = server_build(out, &cfg, d->stats, err, errlen);
 	config_free(&cfg);
+	if (r == 0 && (r = daemon_accesslog(*out, d->stats, err, errlen)) < 0) {
+		server_free(*out);
+		*out = NULL;
+	}
 	return r;
 }
 
@@ -237,6 +306,7 @@ daemon_reload_failed(struct daemon *d, uint64_t started_ns, const char *err)
 {
 	struct stats_snapshot s;
 
+	atomic_fetch_add_explicit(&d->stats->reloads_failed, 1, memory_order_relaxed);
 	journal_reload_failed(d->srv, err);
 	snprintf(d->reload_error, sizeof(d->reload_error), "%s", err);
 	stats_total(d->stats, &s);
@@ -300,10 +370,17 @@ daemon_reload(struct daemon *d)
 	    (unsigned long long)(started / 1000u));
 	r = daemon_config(d, &cfg, err, sizeof(err));
 	if (r == 0) {
+		if ((cfg.admin_listen == NULL) != (osrv->cfg.admin_listen == NULL) ||
+		    (cfg.admin_listen != NULL &&
+		    strcmp(cfg.admin_listen, osrv->cfg.admin_listen) != 0))
+			log_warnx("reload: admin_listen changed: a restart is "
+			    "needed to apply it");
 		r = daemon_listen_reload(d, &cfg, err, sizeof(err));
 		if (r == 0)
 			r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
 		config_free(&cfg);
+		if (r == 0 && (r = daemon_accesslog(nsrv, d->stats, err, sizeof(err))) < 0)
+			server_free(nsrv);
 	}
 	if (r < 0) {
 		daemon_reload_failed(d, started, err);
@@ -341,6 +418,7 @@ daemon_reload(struct daemon *d)
 	}
 	d->srv = nsrv;
 	server_free(osrv);
+	daemon_info(d);
 	d->reload_error[0] = '\0';
 	daemon_log_docroots(d->srv);
 	atomic_fetch_add_explicit(&d->stats->reloads, 1, memory_order_relaxed);
@@ -404,6 +482,9 @@ daemon_loop(struct daemon *d, int sfd)
 			break;
 		case SIGUSR1:
 			daemon_stats(d, "stats");
+			break;
+		case SIGUSR2:
+			accesslog_reopen(d->srv->alog);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -610,6 +691,7 @@ main_signals(void)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
 	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
 		fatalx("cannot block signals");
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
@@ -653,6 +735,8 @@ daemon_start(struct daemon *d)
 	size_t taken;
 	int r;
 
+	daemon_info(d);
+	daemon_admin_start(d);
 	adopt = fdstore_take(d->ls.conns, d->ls.nconns, stats_shard(d->stats, 0), &taken);
 	if (d->ls.nconns > 0)
 		log_info("adopted %zu connections from systemd's fd store", taken);
@@ -707,6 +791,7 @@ daemon_stop(struct daemon *d)
 	engine_free(d->engine);
 	d->engine = NULL;
 	daemon_stats(d, "stop");
+	daemon_admin_stop(d);
 }
 
 /*
@@ -718,7 +803,8 @@ daemon_bad_start(struct daemon *d, int sfd, char *err, size_t errlen)
 {
 	/* at priority err, so that `systemctl status` and `journalctl -p err` show it */
 	log_errx("%s", err);
-	if (!d->ls.activated || (d->ls.nconns == 0 && !listen_pending(&d->ls)))
+	if ((!d->ls.activated && d->ls.nadmin == 0) ||
+	    (d->ls.nconns == 0 && !listen_pending(&d->ls)))
 		return EX_CONFIG;
 	return daemon_hold(d, sfd, err, errlen);
 }
@@ -736,6 +822,8 @@ main(int argc, char **argv)
 	log_init(d.debug);
 	if (d.reload)
 		return main_reload(d.reload_pid);
+	/* before any thread starts (the access log's writer starts in daemon_build) */
+	sfd = main_signals();
 	if (stats_create(&d.stats) < 0)
 		fatalx("out of memory");
 	r = daemon_build(&d, &d.srv, err, sizeof(err));
@@ -747,11 +835,11 @@ main(int argc, char **argv)
 			    d.srv->cfg.path : "(built-in defaults)");
 		server_free(d.srv);
 		stats_free(d.stats);
+		close(sfd);
 		return r < 0 ? EX_CONFIG : 0;
 	}
 	if (reloadctl_dir(d.rundir, sizeof(d.rundir)) == NULL)
 		d.rundir[0] = '\0';
-	sfd = main_signals();
 	if (listen_passed(&d.ls, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	if (r < 0 && (r = daemon_bad_start(&d, sfd, err, sizeof(err))) != 0) {

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "docroot.h"
 #include "server.h"
+#include "stats.h"
 
 unsigned
 server_online_cpus(void)
@@ -69,6 +71,8 @@ server_build(struct server **out, const struct lf_config *cfg,
 		atomic_init(&srv->turns[i], 0);
 		rt->turn = &srv->turns[i];
 		rt->dr = srv->docroot;
+		if (stats != NULL)
+			rt->stats_slot = stats_route_slot(stats, rt->path);
 		if (rt->kind != ROUTE_STATIC || rt->docroot == NULL)
 			continue;
 		r = docroot_load(&srv->docroots[i], rt->docroot, err, errlen);
@@ -90,6 +94,7 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	accesslog_free(srv->alog);
 	if (srv->docroots != NULL)
 		for (i = 0; i < srv->routes.n; i++)
 			docroot_free(srv->docroots[i]);
@@ -105,4 +110,17 @@ const struct docroot *
 server_docroot(const struct server *srv, const struct route *r)
 {
 	return r->dr != NULL ? r->dr : srv->docroot;
+}
+
+void
+server_docroot_counts(const struct server *srv, size_t *files, size_t *skipped)
+{
+	size_t i;
+
+	*files = docroot_count(srv->docroot);
+	*skipped = docroot_skipped(srv->docroot);
+	for (i = 0; i < srv->routes.n; i++) {
+		*files += docroot_count(srv->docroots[i]);
+		*skipped += docroot_skipped(srv->docroots[i]);
+	}
 }

@@ -14,6 +14,7 @@
 #include "lfconfig.h"
 #include "routes.h"
 
+struct accesslog;
 struct docroot;
 struct stats;
 
@@ -25,6 +26,7 @@ struct server {
 	struct docroot		*docroot;	/* the ini's docroot (or the built-in page) */
 	atomic_ulong		*turns;		/* one per route: what route.turn points at */
 	struct stats		*stats;		/* shared across reloads, owned by main */
+	struct accesslog	*alog;		/* NULL: off; set by main, freed with the server */
 	int			 pid;
 };
 
@@ -36,5 +38,7 @@ void server_free(struct server *srv);
  * resolved into the route, else the server's. */
 const struct docroot *server_docroot(const struct server *srv, const struct route *r);
 unsigned server_online_cpus(void);
+/* Files served and left out, over the ini's docroot and every route's. */
+void server_docroot_counts(const struct server *srv, size_t *files, size_t *skipped);
 
 #endif

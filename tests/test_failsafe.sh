@@ -203,6 +203,30 @@ kill "$held" 2>/dev/null
 wait "$held" 2>/dev/null
 lf_forget "$held"
 
+# --- the same with the client on the admin socket (a scrape started it) ---
+printf '[server]\nworkers = 1\nmode = fast\n' > "$ini"
+LF_PORT=$(lf_free_port)
+aport=$(lf_free_port)
+LF_LOG=$LF_TMP/hold3.log
+systemd-socket-activate -l "127.0.0.1:$LF_PORT" -l "127.0.0.1:$aport" \
+    --fdname=http:admin "$LFSERVER" -c "$ini" > "$LF_LOG" 2>&1 &
+LF_PID=$!
+LF_PIDS="$LF_PIDS $LF_PID"
+sleep 0.3
+curl -s --max-time 20 "http://127.0.0.1:$aport/metrics" > /dev/null 2>&1 &
+held=$!
+LF_PIDS="$LF_PIDS $held"
+wait_grep 50 "$ini:3:" "$LF_LOG"
+sleep 1
+lf_alive "$LF_PID" && grep -q 'clients are waiting' "$LF_LOG"
+lf_ok $? "bad file, a client waiting on the admin socket only: lfserver holds too"
+[ $? -eq 0 ] || lf_dump_log
+kill -TERM "$LF_PID"
+lf_wait_exit "$LF_PID" 10
+kill "$held" 2>/dev/null
+wait "$held" 2>/dev/null
+lf_forget "$held"
+
 # --- listen in the ini, other sockets from systemd: a warning naming both ---
 other=$(lf_free_port)
 printf '[server]\nworkers = 1\nlisten = 127.0.0.1:%s\n' "$other" > "$ini"

@@ -33,7 +33,8 @@ fail=0
 
 # verify: the binary that was built, the man pages of this tree.
 mkdir -p "$tmp/units" "$tmp/man"
-cp "$top_srcdir/systemd/lfserver.socket" "$tmp/units/"
+cp "$top_srcdir/systemd/lfserver.socket" \
+    "$top_srcdir/systemd/lfserver-admin.socket" "$tmp/units/"
 # every Exec*= line that runs the installed lfserver runs the one just built
 bin=$(sed -n 's|^ExecStart=\([^ ]*\).*|\1|p' "$unit_dir/lfserver.service")
 have_man=yes
@@ -42,7 +43,7 @@ sed -e "s|=$bin\$|=$top_builddir/src/lfserver|" -e "s|=$bin |=$top_builddir/src/
     "$unit_dir/lfserver.service" > "$tmp/units/lfserver.service"
 if [ -z "$have_man" ]; then
 	sed -i '/^Documentation=/d' "$tmp/units/lfserver.socket" \
-	    "$tmp/units/lfserver.service"
+	    "$tmp/units/lfserver-admin.socket" "$tmp/units/lfserver.service"
 fi
 for page in "$top_srcdir"/man/*.[1-8]; do
 	[ -f "$page" ] || continue
@@ -51,9 +52,10 @@ for page in "$top_srcdir"/man/*.[1-8]; do
 	cp "$page" "$tmp/man/man$sec/"
 done
 
-echo "# systemd-analyze verify lfserver.socket lfserver.service"
+echo "# systemd-analyze verify lfserver.socket lfserver-admin.socket lfserver.service"
 (cd "$tmp/units" && MANPATH="$tmp/man" SYSTEMD_LOG_COLOR=0 \
-    systemd-analyze verify ./lfserver.socket ./lfserver.service) \
+    systemd-analyze verify ./lfserver.socket ./lfserver-admin.socket \
+    ./lfserver.service) \
     > "$tmp/verify.out" 2>&1
 rc=$?
 if [ $rc -ne 0 ] || [ -s "$tmp/verify.out" ]; then

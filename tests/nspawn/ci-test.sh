@@ -45,15 +45,15 @@ status_has() { prop lfserver.service StatusText | grep -q -- "$1"; }
 # must answer on loopback, or this container cannot run the test at all (a
 # nested container without working socket activation or loopback): exit 77,
 # a skip with the reason, not a failure of lfserver.
-step "probe: a trivial socket-activated echo on 127.0.0.1:7879"
+step "probe: a trivial socket-activated echo on 127.0.0.1:7870"
 mkdir -p /run/systemd/system
-printf '[Socket]\nListenStream=127.0.0.1:7879\nAccept=yes\n' \
+printf '[Socket]\nListenStream=127.0.0.1:7870\nAccept=yes\n' \
     > /run/systemd/system/ci-probe.socket
 printf '[Service]\nExecStart=/bin/echo probe\nStandardOutput=socket\n' \
     > /run/systemd/system/ci-probe@.service
 systemctl daemon-reload
 if ! systemctl start ci-probe.socket ||
-    ! timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7879 && read -r l <&3 &&
+    ! timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7870 && read -r l <&3 &&
     [ "$l" = probe ]'; then
 	echo "ci: SKIP: socket activation on loopback does not work in this container"
 	exit 77
@@ -170,12 +170,60 @@ sleep 3
 [ "$(prop lfserver.service MainPID)" = "$pid" ] ||
     fail "the process was replaced ($pid -> $(prop lfserver.service MainPID))"
 
+# ---- admin socket and /metrics (lfserver-admin.socket, pulled in by Sockets=)
+ADMIN=http://127.0.0.1:7879
+metrics_has() { curl -sf --max-time 5 "$ADMIN/metrics" | grep -q -- "$1"; }
+step "lfserver-admin.socket is active and passed as \"admin\": /metrics answers"
+[ "$(systemctl is-active lfserver-admin.socket)" = active ] ||
+    fail "lfserver-admin.socket is $(systemctl is-active lfserver-admin.socket)"
+metrics_has '^lfserver_build_info{.*mode="sequential"' ||
+    fail "/metrics on $ADMIN: $(curl -s "$ADMIN/metrics" | head -5)"
+metrics_has '^lfserver_requests_total{route="/cpu",code="2xx"} [1-9]' ||
+    fail "/metrics lacks requests to /cpu"
+# locked, thread-per-connection, sequential, and the fixed file after the bad one
+metrics_has '^lfserver_reloads_total{result="success"} 4$' ||
+    fail "/metrics: $(curl -s "$ADMIN/metrics" | grep reloads_total)"
+metrics_has '^lfserver_reloads_total{result="failure"} 1$' ||
+    fail "/metrics: $(curl -s "$ADMIN/metrics" | grep reloads_total)"
+metrics_has '^process_start_time_seconds 1[0-9]\{9\}' ||
+    fail "/metrics: $(curl -s "$ADMIN/metrics" | grep process_start)"
+curl -sf --max-time 5 "$ADMIN/stats" | json_has mode sequential ||
+    fail "admin /stats: $(curl -s "$ADMIN/stats")"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$ADMIN/")
+[ "$code" = 404 ] || fail "the admin socket answers / with $code, not 404"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/metrics")
+[ "$code" = 404 ] || fail "the public port answers /metrics with $code, not 404"
+
+# ---- the access log under the sandbox, and its rotation (SIGUSR2)
+LOG=/var/log/lfserver/access.log
+step "access_log = $LOG with LogsDirectory=lfserver; restart"
+mkdir -p /run/systemd/system/lfserver.service.d
+printf '[Service]\nLogsDirectory=lfserver\n' \
+    > /run/systemd/system/lfserver.service.d/ci-logs.conf
+sed -i -e 's/^mode *=.*/mode = lockfree/' \
+    -e "s|^\[server\]\$|[server]\naccess_log = $LOG|" "$INI"
+systemctl daemon-reload
+systemctl restart lfserver.service || fail "restart with the access log failed"
+curl -sf --max-time 5 -o /dev/null -A ci-agent "$URL/cpu?n=3&ci=one" ||
+    fail "GET /cpu failed with the access log on"
+poll 5 grep -q '"GET /cpu?n=3&ci=one HTTP/1.1" 200 .* "ci-agent"' "$LOG" ||
+    fail "no line in $LOG: $(tail -3 "$LOG" 2>&1)"
+step "rename $LOG, SIGUSR2: the next lines go to a new $LOG"
+mv "$LOG" "$LOG.1"
+systemctl kill --kill-who=main --signal=SIGUSR2 lfserver.service ||
+    fail "systemctl kill -s USR2 failed"
+poll 5 test -e "$LOG" || fail "SIGUSR2 made no new $LOG"
+curl -sf --max-time 5 -o /dev/null "$URL/cpu?n=3&ci=two" || fail "GET /cpu failed"
+poll 5 grep -q 'ci=two' "$LOG" || fail "the new $LOG lacks the new line"
+grep -q 'ci=two' "$LOG.1" && fail "the new line went to the renamed file"
+
 step "200 keep-alive connections, systemctl restart: each answered on its connection"
 rm -rf /tmp/ka && mkdir /tmp/ka
 timeout 60 bash /usr/local/libexec/kaclient.bash 200 /tmp/ka > /tmp/ka/log 2>&1 &
 ka=$!
 poll 30 test -s /tmp/ka/ready || fail "the client did not get ready: $(cat /tmp/ka/log)"
 [ "$(cat /tmp/ka/ready)" = 200/200 ] || fail "before the restart: $(cat /tmp/ka/ready)"
+pid=$(prop lfserver.service MainPID)
 systemctl restart lfserver.service || fail "systemctl restart failed"
 npid=$(prop lfserver.service MainPID)
 [ "$npid" != "$pid" ] || fail "the restart kept the process $pid"
@@ -190,6 +238,7 @@ pid=$npid
 
 step "a bad $INI and systemctl restart: exit 78, no restart loop, the socket listens"
 sed -i 's/^mode *=.*/mode = bogus/' "$INI"
+badline=$(grep -n '^mode = bogus' "$INI" | cut -d: -f1)
 systemctl restart lfserver.service && fail "systemctl restart succeeded with a bad file"
 [ "$(prop lfserver.service ExecMainStatus)" = 78 ] ||
     fail "ExecMainStatus=$(prop lfserver.service ExecMainStatus), not 78"
