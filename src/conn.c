@@ -17,6 +17,10 @@
 #include "server.h"
 #include "stats.h"
 
+/* A message http_parse_message holds whole fails before the buffer fills. */
+_Static_assert(CONN_BUF_SIZE > HTTP_MAX_HEAD + HTTP_MAX_BODY_HELD,
+    "the read buffer holds a head and a body read before answering");
+
 /* Reads per dispatch before giving the worker to other connections (CONN_MORE). */
 #define CONN_READS_PER_TURN	4
 
@@ -251,9 +255,16 @@ conn_req_result(struct conn *c, int written, bool keep)
 /*
  * Serves one parsed request: keep the connection, close it, or wait until
  * the deferred rest of the response is written (then close or keep as
- * c->close_after_write says). A request with a body it must not have is
- * answered and the connection closed: we never read a body we cannot trust
- * as the start of the next request.
+ * c->close_after_write says).
+ *
+ * Bodies (RFC 9112 9.3: read it all or close): http_parse_message has read a
+ * small body already and judged its framing; a larger Content-Length body is
+ * dropped after the answer, up to HTTP_MAX_BODY_DISCARD (more: 413, close).
+ * A GET or HEAD with a body is answered and the connection closed: such a
+ * body has no meaning (RFC 9110 9.3.1), and a front end that disagrees about
+ * it could pair our next response with the wrong request. A request that
+ * expects 100-continue is answered at once and the connection closed, since
+ * the client may or may not send its body then.
  */
 static enum conn_req
 conn_request(struct conn *c, struct conn_worker *w, const struct http_request *req,
@@ -261,30 +272,34 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 {
 	struct response resp;
 	char head[512], extra[64];
+	const char *ex = NULL;
 	struct iovec iov[2];
 	bool keep = req->keep_alive, is_head = req->method == HTTP_HEAD;
 	bool get_or_head = req->method == HTTP_GET || is_head;
 	int n, written;
 
-	if (req->has_body && (!get_or_head || req->chunked))
-		keep = false;
-	else if (req->has_body && req->content_length > HTTP_MAX_BODY_DISCARD) {
+	if (req->body_left > HTTP_MAX_BODY_DISCARD) {
 		resp.status = 413;
 		keep = false;
 		goto error;
-	} else if (req->has_body)
-		c->discard = req->content_length;
+	}
+	if (req->has_body && (get_or_head || req->expect_continue))
+		keep = false;
+	else
+		c->discard = req->body_left;
 
 	router_dispatch(w->srv, req, &resp);
 	if (resp.status >= 400 && resp.body == NULL)
 		goto error;
 	if (resp.etag != NULL) {
 		snprintf(extra, sizeof(extra), "ETag: %s\r\n", resp.etag);
+		ex = extra;
 		if (resp.status == 304)
 			is_head = true;	/* no body */
-	}
+	} else if (req->method == HTTP_OPTIONS)
+		ex = "Allow: " HTTP_ALLOW "\r\n";
 	n = http_format_head(head, sizeof(head), resp.status, req->minor, keep,
-	    resp.content_type, resp.body_len, resp.etag != NULL ? extra : NULL);
+	    resp.content_type, resp.body_len, ex);
 	if (n < 0) {
 		resp.status = 500;
 		goto error;
@@ -353,7 +368,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 				c->discard -= d;
 				continue;
 			}
-			r = http_parse_request(buf + off, len - off, &req, &status);
+			r = http_parse_message(buf + off, len - off, &req, &status);
 			if (r == -2)
 				break;
 			if (r < 0) {

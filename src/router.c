@@ -50,6 +50,17 @@ handler_param(const struct http_request *req, const char *name,
 	return false;
 }
 
+/*
+ * OPTIONS (RFC 9110 9.3.7): every route allows the same methods, which the
+ * caller puts in Allow; no content, so Content-Length: 0 (not 204, which
+ * may not carry one).
+ */
+static void
+router_options(struct response *resp)
+{
+	resp->status = 200;
+}
+
 void
 router_dispatch(const struct server *srv, const struct http_request *req,
     struct response *resp)
@@ -65,7 +76,13 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 	resp->body = NULL;
 	resp->body_len = 0;
 	resp->etag = NULL;
-	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+	if (req->method == HTTP_OPTIONS && req->path_len == 1 &&
+	    req->path[0] == '*') {
+		router_options(resp);
+		return;
+	}
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD &&
+	    req->method != HTTP_OPTIONS) {
 		resp->status = req->method == HTTP_METHOD_OTHER ? 501 : 405;
 		return;
 	}
@@ -77,6 +94,10 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 	rt = routes_match(&srv->routes, path, (size_t)len);
 	if (rt == NULL) {
 		resp->status = 404;
+		return;
+	}
+	if (req->method == HTTP_OPTIONS) {
+		router_options(resp);
 		return;
 	}
 	sub = path;
