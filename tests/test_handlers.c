@@ -143,6 +143,13 @@ main(void)
 	ok(get("POST / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "POST is 405");
 	ok(get("DELETE /cpu HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "DELETE is 405");
 	ok(get("BREW / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 501, "an unknown method is 501");
+	ok(get("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    resp.body == NULL && resp.body_len == 0,
+	    "options-asterisk: 200 without content (conn.c adds Allow)");
+	ok(get("OPTIONS /cpu HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200,
+	    "options-path: 200 for a route");
+	ok(get("OPTIONS /../x HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "OPTIONS of a path above the root: 400");
 	ok(get("GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
 	    "/../../etc/passwd is refused");
 	ok(get("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
