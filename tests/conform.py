@@ -36,8 +36,9 @@ def chunked_post(size_line, data=b'hello'):
     return TECH + size_line + b'\r\n' + data + b'\r\n0\r\n\r\n'
 
 
-# (name, bytes, status, checks, after): after is 'close' (the server closes
-# after its response) or 'keep' (NEXT, sent in the same write, is answered).
+# (name, bytes, status, checks, after). NEXT is sent in the same write; after
+# is 'keep' (NEXT is answered on the same connection) or 'close' (the response
+# says Connection: close, NEXT is never answered, the server closes).
 CASES = [
     # RFC 9112 3.2 / RFC 9110 7.2: Host
     ('host-missing', b'GET / HTTP/1.1\r\n\r\n', 400, {}, 'close'),
@@ -122,6 +123,9 @@ CASES = [
      {'connection': 'close'}, 'close'),
     ('get-cl-body-too-large', b'GET / HTTP/1.1\r\n' + H +
      b'Content-Length: 2000000\r\n\r\n', 413, {}, 'close'),
+    # RFC 9112 9.6: nothing after "close" is processed
+    ('connection-close', b'GET /cpu?n=10 HTTP/1.1\r\n' + H +
+     b'Connection: close\r\n\r\n', 200, {'connection': 'close'}, 'close'),
     # RFC 9110 10.1.1: Expect: 100-continue gets its answer at once
     ('expect-continue', POST + b'Expect: 100-continue\r\n'
      b'Content-Length: 5\r\n\r\n', 405, {'connection': 'close'}, 'close'),
@@ -155,7 +159,7 @@ def run_case(t, port, name, raw, status, checks, after):
     c = itest.Conn(port, timeout=10)
     try:
         try:
-            c.send(raw + (NEXT if after == 'keep' else b''))
+            c.send(raw + NEXT)
         except OSError:
             pass    # a server may close before all of a large request is in
         r = c.response()
@@ -164,8 +168,9 @@ def run_case(t, port, name, raw, status, checks, after):
             how = c.wait_close(3)
             closes = r.closes()
             t.ok(err is None and closes and how == 'eof',
-                 '%s: %d, Connection: close, then the server closes'
-                 % (name, status), (err, r, how))
+                 '%s: %d, Connection: close, the request after it is not '
+                 'answered, the server closes' % (name, status),
+                 (err, r, how, c.buf[:80]))
         else:
             r2 = c.response()
             t.ok(err is None and not r.closes() and r2.status == 200 and
