@@ -222,13 +222,38 @@ def case_split(t, a):
         c.close()
 
 
+def case_not_modified(t, a):
+    """RFC 9110 13.1.2 and 15.4.5: If-None-Match with the current ETag is
+    304 with that ETag and a Date, no Content-Length, no content; the
+    connection stays usable."""
+    c = itest.Conn(a.port, timeout=10)
+    try:
+        r = c.request('/')
+        tag = r.header('etag')
+        c.send(b'GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: ' +
+               (tag or '"none"').encode() + b'\r\n\r\n' + NEXT)
+        r304 = c.response()
+        r2 = c.response()
+        t.ok(tag is not None and r304.status == 304 and
+             r304.header('etag') == tag and r304.header('date') and
+             r304.header('content-length') is None and
+             r2.body == NEXT_BODY,
+             'if-none-match: 304 with ETag and Date, no Content-Length or '
+             'content, the connection kept', (tag, r304, r2))
+    except (itest.Closed, OSError, ValueError) as e:
+        t.ok(False, 'if-none-match: 304', repr(e))
+    finally:
+        c.close()
+
+
 def cmd_cases(t, a):
     for case in CASES:
         try:
             run_case(t, a.port, *case)
         except Exception:
             t.ok(False, '%s ran' % case[0], traceback.format_exc())
-    itest.run_cases(t, [case_split, case_incomplete_body], a)
+    itest.run_cases(t, [case_split, case_incomplete_body, case_not_modified],
+                    a)
 
 
 def cmd_corpus(a):

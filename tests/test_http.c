@@ -947,6 +947,27 @@ test_format(void)
 	    strlen("<html><head><title>405 Method Not Allowed</title></head>"
 	    "<body><h1>405 Method Not Allowed</h1></body></html>\n"));
 
+	{
+		/* RFC 9112 6.1: lfserver frames every response by length */
+		static const int codes[] = { 200, 204, 304, 400, 404, 405, 413,
+		    500, 505 };
+		size_t i;
+		int m;
+		bool good = true;
+
+		for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+			for (m = 0; m <= 1; m++) {
+				memset(buf, 0, sizeof(buf));
+				good &= http_format_head(buf, sizeof(buf) - 1,
+				    codes[i], m, true, "text/plain", 5, NULL) > 0 &&
+				    strstr(buf, "Transfer-Encoding") == NULL;
+				memset(buf, 0, sizeof(buf));
+				good &= http_format_error(buf, sizeof(buf) - 1,
+				    codes[i], m, false, false) > 0 &&
+				    strstr(buf, "Transfer-Encoding") == NULL;
+			}
+		ok(good, "no response head carries Transfer-Encoding");
+	}
 	ok(http_format_head(buf, 40, 200, 1, true, "text/html", 10, NULL) == -1,
 	    "head: too small a buffer");
 	ok(http_format_error(buf, 150, 404, 1, true, false) == -1,
