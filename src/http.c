@@ -52,11 +52,10 @@ static const unsigned char http_ctype[256] = {
  * uri-host bytes (RFC 3986 reg-name and IPv4address): unreserved and
  * sub-delims, but not ',' so that a list of hosts is never one host.
  */
-static const bool http_hostc[256] = {
-	['!'] = true, ['$'] = true, ['&' ... '+'] = true, ['-' ... '.'] = true,
-	['0' ... '9'] = true,
-	[';'] = true, ['='] = true, ['A' ... 'Z'] = true, ['_'] = true,
-	['a' ... 'z'] = true, ['~'] = true,
+static const unsigned char http_hostc[256] = {
+	['!'] = 1, ['$'] = 1, ['&' ... '+'] = 1, ['-' ... '.'] = 1,
+	['0' ... '9'] = 1, [';'] = 1, ['='] = 1, ['A' ... 'Z'] = 1, ['_'] = 1,
+	['a' ... 'z'] = 1, ['~'] = 1,
 };
 
 static const struct {
@@ -245,9 +244,8 @@ http_list_each(const unsigned char *s, size_t len,
 static bool
 http_valid_authority(const unsigned char *s, size_t len, bool need_port)
 {
-	const unsigned char *p = s, *end = s + len;
-	unsigned long port = 0;
-	size_t digits = 0;
+	const unsigned char *p = s, *end = s + len, *port;
+	unsigned long n = 0;
 
 	if (p < end && *p == '[') {
 		/* IPv6address or IPvFuture: their characters, not their grammar */
@@ -258,27 +256,30 @@ http_valid_authority(const unsigned char *s, size_t len, bool need_port)
 			return false;
 		p++;
 	} else {
-		for (; p < end && *p != ':'; p++) {
-			if (http_hostc[*p])
-				continue;
-			if (*p != '%' || end - p < 3 || http_hexval(p[1]) < 0 ||
+		/* a tight loop over the common bytes: Host is on every request */
+		for (;;) {
+			while (p < end && http_hostc[*p])
+				p++;
+			if (p == end || *p != '%')
+				break;
+			if (end - p < 3 || http_hexval(p[1]) < 0 ||
 			    http_hexval(p[2]) < 0)
 				return false;
-			p += 2;
+			p += 3;
 		}
 		if (p == s)
 			return false;
 	}
 	if (p == end)
 		return !need_port;
-	if (*p++ != ':')
+	if (*p++ != ':' || end - p > 5)
 		return false;
-	for (; p < end; p++, digits++) {
-		if ((unsigned)(*p - '0') > 9 || digits == 5)
+	for (port = p; p < end; p++) {
+		if ((unsigned)(*p - '0') > 9)
 			return false;
-		port = port * 10 + (*p - '0');
+		n = n * 10 + (*p - '0');
 	}
-	return port <= 65535 && (digits > 0 || !need_port);
+	return n <= 65535 && (p > port || !need_port);
 }
 
 /*
