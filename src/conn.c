@@ -159,7 +159,8 @@ conn_defer(struct conn *c, const struct iovec *iov, int n)
  * Writes all of IOV. When the socket's buffer is full, a pool worker
  * (w->defer_writes) keeps the rest in c->out and returns 1, so that a slow
  * reader never holds a worker: the engine waits for POLLOUT instead. A
- * connection thread waits in poll() itself, up to request_timeout.
+ * connection thread waits in poll() itself, up to request_timeout without
+ * progress.
  * Returns 0 when everything is written, 1 when deferred, -1 on failure.
  */
 static int
@@ -191,6 +192,8 @@ conn_write(struct conn *c, struct conn_worker *w, struct iovec *iov, int n)
 				return -1;
 			continue;
 		}
+		/* progress: a reader that keeps reading gets request_timeout anew */
+		deadline = 0;
 		while (n > 0 && (size_t)r >= iov->iov_len) {
 			r -= (ssize_t)iov->iov_len;
 			iov++;
