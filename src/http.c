@@ -424,8 +424,10 @@ http_request_line(struct http_scan *s, struct http_request *req)
 		return http_invalid(s, 400);
 	req->method_str = (const char *)tok;
 	req->method_len = p - tok;
-	if (req->method_len > HTTP_MAX_METHOD)
+	if (req->method_len > HTTP_MAX_METHOD) {
+		req->method = HTTP_METHOD_OTHER;
 		return http_invalid(s, 501);
+	}
 	req->method = http_method_lookup(req->method_str, req->method_len);
 	p++;
 
