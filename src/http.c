@@ -88,6 +88,7 @@ static const char *const http_reasons[600] = {
 	[405] = "Method Not Allowed",
 	[408] = "Request Timeout",
 	[411] = "Length Required",
+	[412] = "Precondition Failed",
 	[413] = "Content Too Large",
 	[414] = "URI Too Long",
 	[431] = "Request Header Fields Too Large",
@@ -536,10 +537,25 @@ http_field(struct http_scan *s, struct http_request *req,
 		req->host = (const char *)val;
 		req->host_len = vlen;
 		break;
+	case 5:
+		if (http_token_eq(name, "range", 5)) {
+			req->range = (const char *)val;
+			req->range_len = vlen;
+		}
+		break;
 	case 6:
 		if (http_token_eq(name, "expect", 6))
 			http_list_each(val, vlen, http_expectation,
 			    &req->expect_continue);
+		break;
+	case 8:
+		if (http_token_eq(name, "if-match", 8)) {
+			req->if_match = (const char *)val;
+			req->if_match_len = vlen;
+		} else if (http_token_eq(name, "if-range", 8)) {
+			req->if_range = (const char *)val;
+			req->if_range_len = vlen;
+		}
 		break;
 	case 10:
 		if (http_token_eq(name, "connection", 10))
@@ -560,13 +576,30 @@ http_field(struct http_scan *s, struct http_request *req,
 		s->cl = true;
 		req->content_length = n;
 		break;
+	case 15:
+		if (http_token_eq(name, "accept-encoding", 15)) {
+			req->accept_encoding = (const char *)val;
+			req->accept_encoding_len = vlen;
+		}
+		break;
 	case 17:
+		if (http_token_eq(name, "if-modified-since", 17)) {
+			req->if_modified_since = (const char *)val;
+			req->if_modified_since_len = vlen;
+			break;
+		}
 		if (!http_token_eq(name, "transfer-encoding", 17))
 			break;
 		s->te = true;
 		/* a coding after chunked, even on a later line, stops here */
 		if (!http_list_each(val, vlen, http_te_coding, s))
 			return http_invalid(s, 400);
+		break;
+	case 19:
+		if (http_token_eq(name, "if-unmodified-since", 19)) {
+			req->if_unmodified_since = (const char *)val;
+			req->if_unmodified_since_len = vlen;
+		}
 		break;
 	}
 	return 0;
@@ -864,6 +897,25 @@ http_parse_message(const char *buf, size_t len, struct http_request *req,
 	b = http_parse_chunked(buf + h, rest, HTTP_MAX_BODY_HELD, status);
 	return b < 0 ? b : h + b;
 }
+static bool
+http_if_match_tag(const unsigned char *t, size_t len, void *arg)
+{
+	const char *etag = arg;
+
+	/* strong comparison: W/ tags never match */
+	return !(len == 1 && t[0] == '*') && !(etag != NULL &&
+	    strlen(etag) == len && etag[0] == '"' &&
+	    memcmp(t, etag, len) == 0);
+}
+
+bool
+http_if_match(const char *v, size_t len, const char *etag)
+{
+	/* http_list_each stops (false) at the first element that matches */
+	return !http_list_each((const unsigned char *)v, len, http_if_match_tag,
+	    (void *)etag);
+}
+
 /* The byte at IN[*I], percent-decoded; advances *I. -1 on a bad escape. */
 static inline int
 http_decode_at(const char *in, size_t len, size_t *i)

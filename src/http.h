@@ -56,10 +56,18 @@ struct http_request {
 	bool		 has_body;	/* Content-Length > 0 or Transfer-Encoding present */
 	bool		 chunked;	/* Transfer-Encoding: chunked (the only coding we take) */
 	bool		 expect_continue; /* HTTP/1.1 "Expect: 100-continue" */
+	/* preconditions evaluated first (RFC 9110 13.1.1, 13.1.4); NULL if absent */
+	const char	*if_match;	size_t if_match_len;
+	const char	*if_unmodified_since; size_t if_unmodified_since_len;
 	uint64_t	 content_length;
 	uint64_t	 body_left;	/* body bytes after http_parse_message's length */
 	const char	*host;		size_t host_len;	/* NULL if absent */
 	const char	*if_none_match;	size_t if_none_match_len; /* NULL if absent */
+	/* static files (RFC 9110 sections 12.5.3, 13.1.3, 13.1.5, 14.2); NULL if absent */
+	const char	*range;		size_t range_len;
+	const char	*if_range;	size_t if_range_len;
+	const char	*if_modified_since; size_t if_modified_since_len;
+	const char	*accept_encoding; size_t accept_encoding_len;
 	unsigned	 nheaders;	/* header fields in the head */
 };
 
@@ -99,6 +107,13 @@ int http_parse_message(const char *buf, size_t len, struct http_request *req, in
  * and skipped.
  */
 int http_parse_chunked(const char *buf, size_t len, size_t max, int *status);
+
+/*
+ * If-Match's condition (RFC 9110 13.1.1) for a current representation whose
+ * entity tag is ETAG ("" or NULL: it has none): true for "*" or when the list
+ * V[0..LEN) holds ETAG by strong comparison (a weak tag never matches).
+ */
+bool http_if_match(const char *v, size_t len, const char *etag);
 
 /*
  * Percent-decodes the path IN[0..LEN) into OUT (NUL terminated) and removes

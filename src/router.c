@@ -61,6 +61,34 @@ router_options(struct response *resp)
 	resp->status = 200;
 }
 
+/*
+ * Preconditions for the handlers that have no validators (the static one
+ * evaluates its own): RFC 9110 13.2.1 asks them evaluated when the answer
+ * would be 2xx. With no entity tag, If-Match holds only for "*" and
+ * If-None-Match fails only for "*" (13.1.1, 13.1.2). No modification date:
+ * the date conditions are ignored (13.1.3, 13.1.4).
+ */
+static void
+router_preconditions(const struct http_request *req, struct response *resp)
+{
+	int status = 0;
+
+	if (resp->status < 200 || resp->status > 299)
+		return;
+	if (req->if_match != NULL &&
+	    !http_if_match(req->if_match, req->if_match_len, NULL))
+		status = 412;
+	else if (req->if_none_match != NULL &&
+	    http_if_match(req->if_none_match, req->if_none_match_len, NULL))
+		status = 304;	/* "*" and a current representation */
+	if (status == 0)
+		return;
+	resp->status = status;
+	resp->content_type = NULL;
+	resp->body = NULL;
+	resp->body_len = 0;
+}
+
 void
 router_dispatch(const struct server *srv, const struct http_request *req,
     struct response *resp)
@@ -118,4 +146,6 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 		}
 	}
 	router_handlers[rt->kind](srv, rt, req, sub, sublen, resp);
+	if (rt->kind != ROUTE_STATIC)
+		router_preconditions(req, resp);
 }

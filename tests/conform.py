@@ -129,6 +129,13 @@ CASES = [
     # RFC 9110 10.1.1: Expect: 100-continue gets its answer at once
     ('expect-continue', POST + b'Expect: 100-continue\r\n'
      b'Content-Length: 5\r\n\r\n', 405, {'connection': 'close'}, 'close'),
+    # RFC 9110 13.1.1: If-Match, strong comparison; 412 keeps the connection
+    ('if-match-other', b'GET / HTTP/1.1\r\n' + H + b'If-Match: "nope"\r\n\r\n',
+     412, {}, 'keep'),
+    ('if-match-no-etag', b'GET /cpu?n=10 HTTP/1.1\r\n' + H +
+     b'If-Match: "x"\r\n\r\n', 412, {}, 'keep'),
+    ('if-match-star', b'GET /cpu?n=10 HTTP/1.1\r\n' + H +
+     b'If-Match: *\r\n\r\n', 200, {'body': b'primes<=10: 4\n'}, 'keep'),
     # RFC 9110 9.3.7: OPTIONS
     ('options-asterisk', b'OPTIONS * HTTP/1.1\r\n' + H + b'\r\n', 200,
      {'allow': ALLOW, 'content-length': '0'}, 'keep'),
@@ -234,6 +241,11 @@ def case_not_modified(t, a):
                (tag or '"none"').encode() + b'\r\n\r\n' + NEXT)
         r304 = c.response()
         r2 = c.response()
+        c.send(b'GET / HTTP/1.1\r\nHost: x\r\nIf-Match: ' +
+               (tag or '"none"').encode() + b'\r\n\r\n')
+        rmatch = c.response()
+        t.ok(rmatch.status == 200 and rmatch.header('etag') == tag,
+             'if-match-listed: its own ETag: 200', rmatch)
         t.ok(tag is not None and r304.status == 304 and
              r304.header('etag') == tag and r304.header('date') and
              r304.header('content-length') is None and

@@ -61,6 +61,12 @@ run_n(parse_fn fn, const char *s, size_t len, struct http_request *r, int *st)
 	REBASE(query);
 	REBASE(host);
 	REBASE(if_none_match);
+	REBASE(if_match);
+	REBASE(if_unmodified_since);
+	REBASE(range);
+	REBASE(if_range);
+	REBASE(if_modified_since);
+	REBASE(accept_encoding);
 #undef REBASE
 	free(copy);
 	return n;
@@ -748,6 +754,24 @@ test_conformance_fields(void)
 	    "method-8255: a method seen whole is 501");
 	free(big);
 
+	ok(http_if_match("*", 1, NULL) && http_if_match("\"a\"", 3, "\"a\"") &&
+	    http_if_match(" \"b\" , \"a\"", 10, "\"a\"") &&
+	    !http_if_match("W/\"a\"", 5, "\"a\"") &&
+	    !http_if_match("\"a\"", 3, "W/\"a\"") &&
+	    !http_if_match("\"a\"", 3, NULL) && !http_if_match("\"a\"", 3, "") &&
+	    !http_if_match("\"ab\"", 4, "\"a\""),
+	    "http_if_match: *, lists, strong comparison only");
+	s = "GET / HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\nIf-Unmodified-Since: y\r\n"
+	    "Range: bytes=1-2\r\nIf-Range: \"x\"\r\nIf-Modified-Since: z\r\n"
+	    "Accept-Encoding: gzip\r\n\r\n";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n > 0 && streq_n(r.if_match, r.if_match_len, "\"x\"") &&
+	    streq_n(r.if_unmodified_since, r.if_unmodified_since_len, "y") &&
+	    streq_n(r.range, r.range_len, "bytes=1-2") &&
+	    streq_n(r.if_range, r.if_range_len, "\"x\"") &&
+	    streq_n(r.if_modified_since, r.if_modified_since_len, "z") &&
+	    streq_n(r.accept_encoding, r.accept_encoding_len, "gzip"),
+	    "conditional and range fields kept");
 	ok(http_parse_chunked("0\r\n\r\nGET", 8, 100, &st) == 5,
 	    "http_parse_chunked: its length, not what follows");
 	ok(http_parse_chunked("", 0, 100, &st) == -2, "http_parse_chunked: empty");

@@ -49,6 +49,13 @@ handler_static(const struct server *srv, const struct route *rt,
 		resp->status = 404;
 		return;
 	}
+	/* RFC 9110 13.2.2: If-Match first; docroot files have no modification
+	 * date here, so If-Unmodified-Since is ignored (13.1.4) */
+	if (req->if_match != NULL && !http_if_match(req->if_match,
+	    req->if_match_len, f->etag)) {
+		resp->status = 412;
+		return;
+	}
 	if (f->etag[0] != '\0') {
 		resp->etag = f->etag;
 		/* a client holding this exact version gets 304 and no body */
