@@ -121,6 +121,11 @@ CASES = [
     ('get-chunked-body', b'GET /cpu?n=10 HTTP/1.1\r\n' + H +
      b'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 200,
      {'connection': 'close'}, 'close'),
+    ('get-cl-zero', b'GET /cpu?n=10 HTTP/1.1\r\n' + H +
+     b'Content-Length: 0\r\n\r\n', 200, {}, 'keep'),
+    ('head-cl-body', b'HEAD /cpu?n=10 HTTP/1.1\r\n' + H +
+     b'Content-Length: 3\r\n\r\nabc', 200, {'connection': 'close'},
+     'close'),
     ('get-cl-body-too-large', b'GET / HTTP/1.1\r\n' + H +
      b'Content-Length: 2000000\r\n\r\n', 413, {}, 'close'),
     # RFC 9112 9.6: nothing after "close" is processed
@@ -169,7 +174,7 @@ def run_case(t, port, name, raw, status, checks, after):
             c.send(raw + NEXT)
         except OSError:
             pass    # a server may close before all of a large request is in
-        r = c.response()
+        r = c.response(head=raw.startswith(b'HEAD '))
         err = check(r, status, checks)
         if after == 'close':
             how = c.wait_close(3)
