@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "observe.h"
 #include "router.h"
 #include "server.h"
 #include "stats.h"
@@ -281,6 +282,8 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	bool get_or_head = req->method == HTTP_GET || is_head;
 	int n, written;
 
+	resp.route = NULL;	/* observe_request reads them on every path */
+	resp.body = NULL;
 	if (req->body_left > HTTP_MAX_BODY_DISCARD) {
 		resp.status = 413;
 		keep = false;
@@ -312,11 +315,11 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	iov[1].iov_base = (void *)resp.body;
 	iov[1].iov_len = resp.body_len;
 	written = conn_write(c, w, iov, is_head || resp.body_len == 0 ? 1 : 2);
-	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
+	observe_request(w, c->fd, req, &resp, t0);
 	return conn_req_result(c, written, keep);
 error:
 	written = conn_send_error(c, w, resp.status, req->minor, keep, is_head);
-	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
+	observe_request(w, c->fd, req, &resp, t0);
 	return conn_req_result(c, written, keep);
 }
 

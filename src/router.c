@@ -104,6 +104,7 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 	resp->body = NULL;
 	resp->body_len = 0;
 	resp->etag = NULL;
+	resp->route = NULL;
 	if (req->method == HTTP_OPTIONS && req->path_len == 1 &&
 	    req->path[0] == '*') {
 		router_options(resp);
@@ -124,8 +125,13 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 		resp->status = 404;
 		return;
 	}
+	resp->route = rt;
 	if (req->method == HTTP_OPTIONS) {
-		router_options(resp);
+		/* a route hidden from the public port stays hidden */
+		if (rt->kind == ROUTE_STATS && !srv->cfg.public_stats)
+			resp->status = 404;
+		else
+			router_options(resp);
 		return;
 	}
 	sub = path;

@@ -14,6 +14,7 @@
 #include "lfconfig.h"
 #include "routes.h"
 
+struct accesslog;
 struct docroot;
 struct stats;
 
@@ -25,6 +26,7 @@ struct server {
 	struct docroot		*docroot;	/* the ini's docroot (or the built-in page) */
 	atomic_ulong		*turns;		/* one per route: what route.turn points at */
 	struct stats		*stats;		/* shared across reloads, owned by main */
+	struct accesslog	*alog;		/* NULL: off; set by main, freed with the server */
 	int			 pid;
 };
 

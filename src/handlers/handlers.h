@@ -23,6 +23,7 @@ struct response {
 	const char	*body;
 	size_t		 body_len;
 	const char	*etag;		/* quoted entity tag, or NULL */
+	const struct route *route;	/* the route that matched, or NULL */
 	char		 buf[1024];
 };
 
