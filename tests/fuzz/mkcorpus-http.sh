@@ -15,4 +15,7 @@ python3 "$srcdir/tests/conform.py" corpus "$out"
 # the targets run with -max_len=20000 (tests/fuzz/run.sh): the long heads and
 # bodies of the limit tests, over 8 KiB, would only make the corpus large
 find "$out" -type f -size +8192c -delete
-echo "$(ls "$out" | wc -l) files in $out"
+# fuzz_http_split takes the same seeds; a copy keeps the corpus/NAME layout
+rm -rf "$srcdir/tests/fuzz/corpus/http_split"
+cp -R "$out" "$srcdir/tests/fuzz/corpus/http_split"
+echo "$(ls "$out" | wc -l) files in $out and in $out""_split"
