@@ -3,7 +3,9 @@
 # dpkg-buildpackage, checked by lintian, then installed, edited, upgraded,
 # removed and purged in a booted systemd container (tests/nspawn/lib.sh) by
 # tests/nspawn/deb-test.sh. The upgrade installs the same sources rebuilt
-# with a newer changelog entry. About 40 s once the rootfs is cached.
+# with a newer changelog entry. Then, in the same container, the other way:
+# make install, an edit, make install again, make uninstall. About 40 s
+# once the rootfs is cached.
 #
 # Skips (77) when not root, when dpkg-buildpackage, debhelper or the build
 # dependencies are missing, or when no container can boot.
@@ -48,6 +50,22 @@ cp -a "$pkgv1" "$pkgv2"
 	cat "$pkgv1/debian/changelog"
 } > "$pkgv2/debian/changelog"
 
+# The other way of installing: a build for /usr and /etc that the container
+# reaches at the same path (bound) and installs and uninstalls with the
+# host's make (the rootfs has none; it needs only libc). Without dependency
+# tracking, as the container has no /usr/include for make to find.
+say "configure --prefix=/usr --sysconfdir=/etc && make"
+mkdir "$work/build"
+cp -a "$pkgv1" "$work/src"
+(
+	cd "$work/build" &&
+	"$work/src/configure" -q --prefix=/usr --sysconfdir=/etc \
+	    --with-systemdsystemunitdir=/lib/systemd/system \
+	    --disable-dependency-tracking &&
+	make -s -j2
+) > "$work/build.log" 2>&1 || { tail -30 "$work/build.log"; fail "make"; }
+install -D -m 0755 "$(command -v make)" "$nspawn_root/usr/local/bin/make"
+
 # build DIR: the package from DIR; the .deb lands in DIR's parent.
 build() {
 	( cd "$1" && DEB_BUILD_OPTIONS=nocheck \
@@ -80,14 +98,16 @@ mkdir -p "$nspawn_root/root/debs"
 cp "$deb1" "$deb2" "$nspawn_root/root/debs/"
 install -D -m 0755 "$n/deb-test.sh" "$nspawn_root/usr/local/libexec/deb-test.sh"
 install -m 0644 "$n/deb-test.service" "$nspawn_root/etc/systemd/system/"
-printf 'DEB1=/root/debs/%s\nDEB2=/root/debs/%s\nV2=%s\n' \
-    "${deb1##*/}" "${deb2##*/}" "$v2" > "$nspawn_root/root/debs/env"
+printf 'DEB1=/root/debs/%s\nDEB2=/root/debs/%s\nV2=%s\nBUILD=%s\n' \
+    "${deb1##*/}" "${deb2##*/}" "$v2" "$work/build" \
+    > "$nspawn_root/root/debs/env"
 
-if ! nspawn_boot deb-test.service "deb: "; then
+if ! nspawn_boot deb-test.service "deb: " --bind="$work/build" \
+    --bind-ro="$work/src"; then
 	echo "FAIL: the test in the container failed; its journal:"
 	nspawn_journal deb-test.service lfserver.service lfserver.socket
 	grep -q 'deb: ' "$work/console.log" || tail -40 "$work/console.log"
 	exit 1
 fi
-echo "ok - the package installs, keeps its configuration on upgrade, purges clean ($(nspawn_elapsed))"
+echo "ok - the package installs, keeps its configuration on upgrade, purges clean; make install and uninstall too ($(nspawn_elapsed))"
 exit 0

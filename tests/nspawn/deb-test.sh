@@ -1,8 +1,10 @@
 #!/bin/bash
 # deb-test.sh - installs, edits, upgrades, removes and purges the lfserver
 # package inside the test container (run by deb-test.service; see
-# tests/test_deb.sh). /root/debs/env names the two packages. Each step
-# prints "deb: ..."; the first failure ends the script with status 1.
+# tests/test_deb.sh), then does the same with make install and make
+# uninstall. /root/debs/env names the two packages and the build directory.
+# Each step prints "deb: ..."; the first failure ends the script with
+# status 1.
 #
 # The container has no network: apt installs the local files, whose
 # dependencies (libinih1, libconfig9, libsystemd0) are in the rootfs.
@@ -153,5 +155,31 @@ left=$(lfserver_files)
 [ -z "$left" ] || fail "left after purge: $(echo $left)"
 units=$(systemctl list-units --all --plain --no-legend 'lfserver*')
 [ -z "$units" ] || fail "systemd still lists: $units"
+
+step "make install, as the README says"
+(cd "$BUILD" && make -s install) || fail "make install"
+systemctl daemon-reload
+systemctl enable --now lfserver.socket || fail "systemctl enable --now lfserver.socket"
+body=$(curl -sf --max-time 10 "$URL/cpu") || fail "GET /cpu failed"
+[ "$body" = "primes<=10000: 1229" ] || fail "GET /cpu answered '$body'"
+
+step "edit $INI; make install again keeps it"
+sed -i 's/^;mode = .*/mode = locked/' "$INI"
+out=$(cd "$BUILD" && make -s install 2>&1) || fail "make install: $out"
+grep -q '^mode = locked$' "$INI" || fail "make install replaced the edited $INI"
+echo "$out" | grep -q "$INI: kept" || fail "make install did not say it kept $INI: $out"
+[ -f "$INI.dist-new" ] || fail "no $INI.dist-new"
+
+step "make uninstall: units stopped and unloaded, no link, the edit kept"
+out=$(cd "$BUILD" && make -s uninstall 2>&1) || fail "make uninstall: $out"
+echo "$out" | grep -q "$INI: kept (edited)" || fail "make uninstall did not say it kept $INI: $out"
+active lfserver.socket && fail "lfserver.socket still active"
+active lfserver.service && fail "lfserver.service still active"
+curl -s --max-time 5 -o /dev/null "$URL/" && fail "port 7878 still answers"
+units=$(systemctl list-units --all --plain --no-legend 'lfserver*')
+[ -z "$units" ] || fail "systemd still lists: $units"
+left=$(lfserver_files)
+[ "$left" = "$INI" ] || fail "left after make uninstall: $(echo $left)"
+rm "$INI"
 
 step "PASS"

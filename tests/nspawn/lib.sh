@@ -108,19 +108,21 @@ nspawn_cleanup()
 	rm -rf "$nspawn_work"
 }
 
-# nspawn_boot UNIT PREFIX: boots the container, which starts UNIT and
-# powers off with its result; prints the console lines that start with
-# PREFIX (the test script's steps). Its status is the container's: 0 when
-# UNIT succeeded.
+# nspawn_boot UNIT PREFIX [NSPAWN-OPTION...]: boots the container, which
+# starts UNIT and powers off with its result; prints the console lines that
+# start with PREFIX (the test script's steps). Its status is the
+# container's: 0 when UNIT succeeded.
 nspawn_boot()
 {
+	_unit=$1 _prefix=$2
+	shift 2
 	say "booting the container"
 	timeout 240 systemd-nspawn -q -D "$nspawn_root" -b --register=no \
-	    --keep-unit --private-network systemd.wants="$1" \
+	    --keep-unit --private-network "$@" systemd.wants="$_unit" \
 	    systemd.show_status=no </dev/null > "$nspawn_work/console.log" 2>&1
 	_rc=$?
 	# The console prefixes the script's lines with "sh[PID]: ".
-	sed -n "s/^\(.*\]: \)\{0,1\}\($2.*\)\$/\2/p" "$nspawn_work/console.log"
+	sed -n "s/^\(.*\]: \)\{0,1\}\($_prefix.*\)\$/\2/p" "$nspawn_work/console.log"
 	say "container exited with $_rc ($(nspawn_elapsed))"
 	return $_rc
 }
