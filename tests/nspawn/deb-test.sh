@@ -84,6 +84,18 @@ for f in $INI /etc/lfserver/routes.conf; do
 	echo "$conffiles" | grep -q "^ $f " || fail "$f is not a conffile"
 done
 
+step "every Exec*= program comes from lfserver, its Depends or an essential package"
+depends=$(dpkg-query -W -f='${Depends}' lfserver)
+for prog in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\([^ ]*\).*/\1/p' \
+    /lib/systemd/system/lfserver.service); do
+	owner=$(dpkg -S "$prog" 2>/dev/null | sed -n '1s/:.*//p')
+	[ -n "$owner" ] || fail "$prog (lfserver.service) belongs to no package"
+	[ "$owner" = lfserver ] ||
+	    [ "$(dpkg-query -W -f='${Essential}' "$owner")" = yes ] ||
+	    echo ", $depends," | grep -Eq ", *$owner( \(|,)" ||
+	    fail "$prog (lfserver.service) is in $owner, which lfserver does not depend on"
+done
+
 step "curl $URL/cpu starts lfserver.service"
 body=$(curl -sf --max-time 10 "$URL/cpu") || fail "GET /cpu failed"
 [ "$body" = "primes<=10000: 1229" ] || fail "GET /cpu answered '$body'"
