@@ -57,6 +57,13 @@ ka_get() {
 	[ "${body%$'\n'}" = "primes<=100: 25" ]
 }
 
+# units_gone: systemd has no lfserver unit loaded. Asking about a unit
+# (systemctl is-active, as this script does) loads it as not-found until
+# systemd's next garbage collection, so callers poll.
+units_gone() {
+	[ -z "$(systemctl list-units --all --plain --no-legend 'lfserver*')" ]
+}
+
 # lfserver_files: every file or link of the package and of its systemd
 # state (units, enablement links, deb-systemd-helper's records) still there.
 lfserver_files() {
@@ -165,8 +172,9 @@ $APT purge lfserver || fail "apt-get purge"
 dpkg -s lfserver >/dev/null 2>&1 && fail "dpkg still knows lfserver"
 left=$(lfserver_files)
 [ -z "$left" ] || fail "left after purge: $(echo $left)"
-units=$(systemctl list-units --all --plain --no-legend 'lfserver*')
-[ -z "$units" ] || fail "systemd still lists: $units"
+poll 10 units_gone || fail "systemd still lists: $(systemctl list-units \
+    --all --plain --no-legend 'lfserver*'; systemctl show lfserver.service \
+    -p RequiredBy,WantedBy,TriggeredBy,Job | tr '\n' ' ')"
 
 step "make install, as the README says"
 (cd "$BUILD" && make -s install) || fail "make install"
@@ -188,8 +196,9 @@ echo "$out" | grep -q "$INI: kept (edited)" || fail "make uninstall did not say 
 active lfserver.socket && fail "lfserver.socket still active"
 active lfserver.service && fail "lfserver.service still active"
 curl -s --max-time 5 -o /dev/null "$URL/" && fail "port 7878 still answers"
-units=$(systemctl list-units --all --plain --no-legend 'lfserver*')
-[ -z "$units" ] || fail "systemd still lists: $units"
+poll 10 units_gone || fail "systemd still lists: $(systemctl list-units \
+    --all --plain --no-legend 'lfserver*'; systemctl show lfserver.service \
+    -p RequiredBy,WantedBy,TriggeredBy,Job | tr '\n' ' ')"
 left=$(lfserver_files)
 [ "$left" = "$INI" ] || fail "left after make uninstall: $(echo $left)"
 rm "$INI"
