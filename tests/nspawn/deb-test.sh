@@ -15,6 +15,7 @@ set -u
 . /root/debs/env
 
 URL=http://127.0.0.1:7878
+ADMIN=http://127.0.0.1:7879
 INI=/etc/lfserver.ini
 NCONN=20
 APT="apt-get -q -y -o Dpkg::Use-Pty=0"
@@ -77,17 +78,19 @@ step "apt-get install $DEB1"
 $APT install "$DEB1" || fail "apt-get install $DEB1"
 step "installed $(dpkg-query -W -f='${Version}' lfserver)"
 
-step "lfserver.socket enabled and listening, lfserver.service neither"
-[ "$(systemctl is-enabled lfserver.socket)" = enabled ] ||
-    fail "lfserver.socket is $(systemctl is-enabled lfserver.socket)"
-active lfserver.socket || fail "lfserver.socket is not active"
+step "lfserver.socket and lfserver-admin.socket enabled and listening, lfserver.service neither"
+for u in lfserver.socket lfserver-admin.socket; do
+	[ "$(systemctl is-enabled $u)" = enabled ] ||
+	    fail "$u is $(systemctl is-enabled $u)"
+	active $u || fail "$u is not active"
+done
 [ "$(systemctl is-enabled lfserver.service)" != enabled ] ||
     fail "the package enabled lfserver.service (the socket starts it)"
 active lfserver.service && fail "lfserver.service runs before any connection"
 
-step "conffiles: $INI and /etc/lfserver/routes.conf"
+step "conffiles: $INI, /etc/lfserver/routes.conf, /etc/logrotate.d/lfserver"
 conffiles=$(dpkg-query -W -f='${Conffiles}' lfserver)
-for f in $INI /etc/lfserver/routes.conf; do
+for f in $INI /etc/lfserver/routes.conf /etc/logrotate.d/lfserver; do
 	echo "$conffiles" | grep -q "^ $f " || fail "$f is not a conffile"
 done
 
@@ -114,8 +117,12 @@ sed -i -e 's/^;mode = .*/mode = locked/' \
 grep -q '^mode = locked$' "$INI" && grep -q '^keepalive_timeout = 300$' "$INI" ||
     fail "the edit did not apply to $INI"
 systemctl reload lfserver.service || fail "systemctl reload failed"
-poll 15 sh -c "curl -sf --max-time 5 $URL/stats | grep -Eq '\"mode\" *: *\"locked\"'" ||
-    fail "/stats after the reload: $(curl -s "$URL/stats")"
+poll 15 sh -c "curl -sf --max-time 5 $ADMIN/stats | grep -Eq '\"mode\" *: *\"locked\"'" ||
+    fail "/stats after the reload: $(curl -s "$ADMIN/stats")"
+
+step "the admin listener answers /metrics"
+curl -sf --max-time 5 "$ADMIN/metrics" | grep -q '^lfserver_build_info' ||
+    fail "no lfserver_build_info in $ADMIN/metrics"
 
 step "$NCONN keep-alive connections, one request each"
 fds=()
@@ -138,8 +145,8 @@ poll 10 active lfserver.service || fail "lfserver.service is not active"
 new=$(prop lfserver.service MainPID)
 [ "$new" != "$pid" ] || fail "the upgrade did not restart lfserver.service"
 step "restarted: MainPID $pid -> $new"
-curl -sf --max-time 5 "$URL/stats" | grep -Eq '"mode" *: *"locked"' ||
-    fail "/stats after the upgrade: $(curl -s "$URL/stats")"
+curl -sf --max-time 5 "$ADMIN/stats" | grep -Eq '"mode" *: *"locked"' ||
+    fail "/stats after the upgrade: $(curl -s "$ADMIN/stats")"
 [ "$(systemctl is-enabled lfserver.socket)" = enabled ] ||
     fail "lfserver.socket is $(systemctl is-enabled lfserver.socket) after the upgrade"
 
@@ -162,9 +169,11 @@ printf '[Socket]\nBacklog=1024\n' > /etc/systemd/system/lfserver.socket.d/overri
 
 step "apt-get remove lfserver: stopped, configuration kept"
 $APT remove lfserver || fail "apt-get remove"
-active lfserver.socket && fail "lfserver.socket still active"
-active lfserver.service && fail "lfserver.service still active"
+for u in lfserver.socket lfserver-admin.socket lfserver.service; do
+	active $u && fail "$u still active"
+done
 curl -s --max-time 5 -o /dev/null "$URL/" && fail "port 7878 still answers"
+curl -s --max-time 5 -o /dev/null "$ADMIN/metrics" && fail "port 7879 still answers"
 grep -q '^mode = locked$' "$INI" || fail "remove lost the edit of $INI"
 
 step "apt-get purge lfserver: nothing left"
@@ -193,9 +202,11 @@ echo "$out" | grep -q "$INI: kept" || fail "make install did not say it kept $IN
 step "make uninstall: units stopped and unloaded, no link, the edit kept"
 out=$(cd "$BUILD" && make -s uninstall 2>&1) || fail "make uninstall: $out"
 echo "$out" | grep -q "$INI: kept (edited)" || fail "make uninstall did not say it kept $INI: $out"
-active lfserver.socket && fail "lfserver.socket still active"
-active lfserver.service && fail "lfserver.service still active"
+for u in lfserver.socket lfserver-admin.socket lfserver.service; do
+	active $u && fail "$u still active"
+done
 curl -s --max-time 5 -o /dev/null "$URL/" && fail "port 7878 still answers"
+curl -s --max-time 5 -o /dev/null "$ADMIN/metrics" && fail "port 7879 still answers"
 poll 10 units_gone || fail "systemd still lists: $(systemctl list-units \
     --all --plain --no-legend 'lfserver*'; systemctl show lfserver.service \
     -p RequiredBy,WantedBy,TriggeredBy,Job | tr '\n' ' ')"
