@@ -3,7 +3,8 @@
 # `make uninstall` leaves nothing behind: no file, no enablement link.
 #
 # Installs this build tree into a DESTDIR staging root three times (the
-# second and third after an edit of lfserver.ini), plants the links
+# second and third after an edit of lfserver.ini and of the logrotate
+# file), plants the links
 # `systemctl enable` would make (and one into another copy of the units,
 # which must stay), then uninstalls. Needs no root; with DESTDIR set, make
 # never calls systemctl. A few seconds.
@@ -45,10 +46,14 @@ routes=$(find "$D" -name routes.conf -type f)
 ok $? "lfserver.ini installed (${ini#$D})"
 [ -n "$routes" ] && cmp -s "$routes" "$top_srcdir/etc/routes.conf"
 ok $? "routes.conf installed (${routes#$D})"
+lr=$(find "$D" -path '*/logrotate.d/lfserver' -type f)
+[ -n "$lr" ] && cmp -s "$lr" "$top_srcdir/etc/logrotate.d/lfserver"
+ok $? "the logrotate file installed (${lr#$D})"
 [ -z "$(find "$D" -name '*.dist-new')" ]
 ok $? "no .dist-new on a first install"
 
 echo '; edited by test_install.sh' >> "$ini"
+echo '# edited by test_install.sh' >> "$lr"
 for i in 2 3; do
 	run install
 	ok $? "make install again (install $i)"
@@ -60,6 +65,9 @@ for i in 2 3; do
 	ok $? "install $i says so"
 	[ ! -e "$routes.dist-new" ] && cmp -s "$routes" "$top_srcdir/etc/routes.conf"
 	ok $? "install $i leaves the unchanged routes.conf alone"
+	tail -1 "$lr" | grep -q 'edited by test_install' &&
+	    cmp -s "$lr.dist-new" "$top_srcdir/etc/logrotate.d/lfserver"
+	ok $? "install $i keeps the edited logrotate file, the new one beside it"
 done
 
 # The links `systemctl enable lfserver.socket lfserver.service` makes, and
@@ -83,11 +91,12 @@ run uninstall
 ok $? "make uninstall DESTDIR=..."
 grep -q "$ini: kept (edited)" "$tmp/out"
 ok $? "uninstall says it keeps the edited lfserver.ini"
-[ "$(left)" = "$(printf '%s\n%s\n' "$foreign" "$ini" | grep . | sort)" ]
-ok $? "uninstall leaves only the edited lfserver.ini and the foreign link"
+[ "$(left)" = "$(printf '%s\n%s\n%s\n' "$foreign" "$ini" "$lr" | grep . | sort)" ]
+ok $? "uninstall leaves only the edited files and the foreign link"
 left | sed 's/^/#   left: /'
 
 cp "$top_srcdir/etc/lfserver.ini" "$ini"
+cp "$top_srcdir/etc/logrotate.d/lfserver" "$lr"
 run uninstall
 ok $? "make uninstall with the ini as installed"
 [ -n "$foreign" ] && rm "$foreign"
