@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define HTTP_MAX_TARGET		8192
 #define HTTP_MAX_HEAD		16384
@@ -49,6 +50,11 @@ struct http_request {
 	uint64_t	 content_length;
 	const char	*host;		size_t host_len;	/* NULL if absent */
 	const char	*if_none_match;	size_t if_none_match_len; /* NULL if absent */
+	/* static files (RFC 9110 sections 12.5.3, 13.1.3, 13.1.5, 14.2); NULL if absent */
+	const char	*range;		size_t range_len;
+	const char	*if_range;	size_t if_range_len;
+	const char	*if_modified_since; size_t if_modified_since_len;
+	const char	*accept_encoding; size_t accept_encoding_len;
 	unsigned	 nheaders;	/* header fields in the head */
 };
 
@@ -89,6 +95,14 @@ const char *http_method_name(enum http_method m);
  * cached per thread and refreshed once a second. */
 const char *http_date_now(void);
 
+/* Formats T as an IMF-fixdate into OUT (30 bytes with the NUL). */
+void http_format_date(time_t t, char out[30]);
+/*
+ * Parses an HTTP-date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850
+ * and asctime forms every recipient must accept). 0, or -1 if malformed.
+ */
+int http_parse_date(const char *s, size_t len, time_t *out);
+
 /*
  * Writes a response head into BUF: status line, Date, Server, Content-Type (if
  * non-NULL), Content-Length, Connection (close or keep-alive as needed for the
@@ -105,5 +119,8 @@ int http_format_head(char *buf, size_t cap, int status, int minor,
  */
 int http_format_error(char *buf, size_t cap, int status, int minor,
     bool keep_alive, bool head);
+/* http_format_error with EXTRA header lines too ("Name: value\r\n", may be NULL). */
+int http_format_error_extra(char *buf, size_t cap, int status, int minor,
+    bool keep_alive, bool head, const char *extra);
 
 #endif

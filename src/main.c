@@ -154,6 +154,8 @@ daemon_reload(struct daemon *d)
 			    osrv->cfg.listen);
 		r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
 		config_free(&cfg);
+		if (r == 0 && server_warning(nsrv) != NULL)
+			log_warnx("%s", server_warning(nsrv));
 	}
 	if (r < 0) {
 		journal_reload_failed(osrv, err);
@@ -319,6 +321,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	if (server_warning(d.srv) != NULL)
+		log_warnx("%s", server_warning(d.srv));
 	if (check) {
 		printf("%s: configuration OK\n", d.srv->cfg.path ? d.srv->cfg.path :
 		    "(built-in defaults)");

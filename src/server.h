@@ -13,6 +13,7 @@
 #include "routes.h"
 
 struct docroot;
+struct mime;
 struct stats;
 
 struct server {
@@ -21,6 +22,7 @@ struct server {
 	struct routes		 routes;
 	struct docroot		**docroots;	/* one per route; NULL unless static */
 	struct docroot		*docroot;	/* the ini's docroot (or the built-in page) */
+	struct mime		*mime;		/* Content-Types, for every docroot */
 	struct stats		*stats;		/* shared across reloads, owned by main */
 	int			 pid;
 };
@@ -32,5 +34,8 @@ void server_free(struct server *srv);
 /* The docroot a static route serves from. */
 const struct docroot *server_docroot(const struct server *srv, const struct route *r);
 unsigned server_online_cpus(void);
+/* A problem worth a warning that did not fail the build (a docroot that
+ * cannot be watched), or NULL. */
+const char *server_warning(const struct server *srv);
 
 #endif

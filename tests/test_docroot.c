@@ -59,14 +59,42 @@ link_to(const char *target, const char *rel)
 	}
 }
 
-/* Looks PATH up as a request would reach it: through http_normalize_path. */
+/*
+ * Looks PATH up as a request would reach it: through http_normalize_path.
+ * The reference is dropped at once: the index holds its own, and nothing
+ * rebuilds it here, so the pointer stays valid until docroot_free.
+ */
 static const struct docroot_file *
 get(const struct docroot *d, const char *path)
 {
+	struct docroot_hit hit;
 	char norm[256];
 	int n = http_normalize_path(path, strlen(path), norm, sizeof(norm));
 
-	return n < 0 ? NULL : docroot_lookup(d, norm, n);
+	if (n < 0 || docroot_get(d, norm, n, 0, 0, &hit) < 0 || hit.dir)
+		return NULL;
+	docroot_file_put(hit.file);
+	return hit.file;
+}
+
+/* Whether PATH is a directory named without its slash. */
+static bool
+is_dir(const struct docroot *d, const char *path)
+{
+	struct docroot_hit hit;
+
+	return docroot_get(d, path, strlen(path), 0, 0, &hit) == 0 && hit.dir;
+}
+
+static const struct docroot_file *
+lookup(const struct docroot *d, const char *path, size_t len)
+{
+	struct docroot_hit hit;
+
+	if (docroot_get(d, path, len, 0, 0, &hit) < 0 || hit.dir)
+		return NULL;
+	docroot_file_put(hit.file);
+	return hit.file;
 }
 
 static bool
@@ -129,12 +157,17 @@ test_tree(void)
 	link_to("sub", "root/link_dir");
 	link_to("missing", "root/dangling");
 	link_to("loop", "root/loop");
+	/* issue 8, defect 8: links must not publish what the walk hides */
+	link_to(".hidden", "root/dotlink");
+	link_to(".git/config", "root/gitlink");
+	link_to("../sub/.dot/y.txt", "root/sub/dotlink2");
+	link_to(".well-known/acme", "root/acmelink");
 	snprintf(path, sizeof(path), "%s/root/fifo", top);
 	ok(mkfifo(path, 0644) == 0, "fifo made");
 	snprintf(path, sizeof(path), "%s/root/big.bin", top);
 	fd = open(path, O_WRONLY | O_CREAT, 0644);
-	ok(fd >= 0 && ftruncate(fd, (off_t)DOCROOT_MAX_FILE + 1) == 0,
-	    "sparse file one byte over DOCROOT_MAX_FILE");
+	ok(fd >= 0 && ftruncate(fd, (off_t)(64u << 20) + 1) == 0,
+	    "sparse file one byte over 64 MiB (the old size limit)");
 	close(fd);
 
 	snprintf(path, sizeof(path), "%s/root", top);
@@ -145,18 +178,21 @@ test_tree(void)
 	/*
 	 * index.html style.css app.js data.json Logo.PNG noext empty.txt
 	 * "a b.txt" .well-known/acme sub/index.html sub/page.htm
-	 * sub/deeper/x.txt nodir/file.svg link_in.css nodir/up.txt
+	 * sub/deeper/x.txt nodir/file.svg link_in.css nodir/up.txt big.bin
+	 * acmelink
 	 */
-	ok(docroot_count(d) == 15, "15 files loaded (got %zu)", docroot_count(d));
-	/* link_out link_rel_out link_dir dangling loop fifo big.bin */
-	ok(docroot_skipped(d) == 7, "7 entries skipped (got %zu)",
+	ok(docroot_count(d) == 17, "17 files indexed (got %zu)", docroot_count(d));
+	/* link_out link_rel_out link_dir dangling loop fifo dotlink gitlink
+	 * sub/dotlink2 */
+	ok(docroot_skipped(d) == 9, "9 entries skipped (got %zu)",
 	    docroot_skipped(d));
 
 	ok(has(d, "/", "<h1>root</h1>\n", html), "/ serves index.html");
 	ok(has(d, "/index.html", "<h1>root</h1>\n", html), "/index.html");
 	ok(get(d, "/") == get(d, "/index.html"), "one file behind both names");
 	ok(has(d, "/sub/", "<h1>sub</h1>\n", html), "/sub/ serves its index");
-	ok(has(d, "/sub", "<h1>sub</h1>\n", html), "/sub serves its index too");
+	ok(get(d, "/sub") == NULL && is_dir(d, "/sub"),
+	    "/sub is a directory (the handler redirects to /sub/)");
 	ok(has(d, "/sub/index.html", "<h1>sub</h1>\n", html),
 	    "/sub/index.html");
 	ok(has(d, "/sub/page.htm", "page", html), ".htm is HTML");
@@ -193,16 +229,37 @@ test_tree(void)
 	ok(get(d, "/sub/deeper/.well-known/z") == NULL,
 	    ".well-known only at the root");
 	ok(get(d, "/fifo") == NULL, "fifo skipped");
-	ok(get(d, "/big.bin") == NULL, "oversized file skipped");
+	ok(get(d, "/dotlink") == NULL, "symlink to a dotfile: not served");
+	ok(get(d, "/gitlink") == NULL,
+	    "symlink into a dot directory: not served");
+	ok(get(d, "/sub/dotlink2") == NULL,
+	    "symlink into a nested dot directory: not served");
+	ok(has(d, "/acmelink", "token", "application/octet-stream"),
+	    "symlink into /.well-known: served");
+	f = get(d, "/big.bin");
+	ok(f != NULL && f->data == NULL && f->len == (64u << 20) + 1,
+	    "a file over static_memory_max is indexed, on disk (%zu)",
+	    f ? f->len : 0);
+	if (f != NULL) {
+		struct docroot_open o;
+
+		ok(docroot_file_open(f, &o) == 0 && o.fd >= 0 &&
+		    o.len == (64u << 20) + 1 && o.etag[0] == '"',
+		    "and opened per response, with its size and ETag");
+		if (o.fd >= 0)
+			close(o.fd);
+	}
 	ok(get(d, "/nope") == NULL, "miss");
-	ok(get(d, "/nodir/") == NULL && get(d, "/nodir") == NULL,
-	    "directory without index.html: miss");
+	ok(get(d, "/nodir/") == NULL && is_dir(d, "/nodir"),
+	    "directory without index.html: a miss with the slash");
+	ok(!is_dir(d, "/.git") && !is_dir(d, "/sub/.dot"),
+	    "dot directories are not directories either");
 	ok(get(d, "/style.css/") == NULL, "file with a trailing slash: miss");
 	ok(get(d, "/sub/page") == NULL, "no extension guessing");
 	ok(get(d, "/INDEX.HTML") == NULL, "lookups are case-sensitive");
-	ok(docroot_lookup(d, "/index.htm", 10) == NULL, "prefix of a name: miss");
-	ok(docroot_lookup(d, "/index.html", 11) != NULL &&
-	    docroot_lookup(d, "/index.htmlx", 11) != NULL,
+	ok(lookup(d, "/index.htm", 10) == NULL, "prefix of a name: miss");
+	ok(lookup(d, "/index.html", 11) != NULL &&
+	    lookup(d, "/index.htmlx", 11) != NULL,
 	    "lookup uses the length, not a NUL");
 
 	f = get(d, "/style.css");
@@ -237,8 +294,8 @@ test_builtin(void)
 
 	ok(docroot_load(&d, NULL, err, sizeof(err)) == 0 && d != NULL,
 	    "built-in docroot");
-	f = docroot_lookup(d, "/", 1);
-	ok(f != NULL && f == docroot_lookup(d, "/index.html", 11),
+	f = lookup(d, "/", 1);
+	ok(f != NULL && f == lookup(d, "/index.html", 11),
 	    "built-in page at / and /index.html");
 	ok(f != NULL && f->len >= 600 && f->len <= 1024 &&
 	    f->len == strlen(f->data), "built-in page is 600..1024 bytes (%zu)",
@@ -247,11 +304,11 @@ test_builtin(void)
 	    strncmp(f->data, "<!DOCTYPE html>", 15) == 0, "and is an HTML page");
 	ok(f != NULL && strcmp(f->content_type, "text/html; charset=utf-8") == 0,
 	    "built-in page type");
-	ok(docroot_count(d) == 1 && docroot_lookup(d, "/x", 2) == NULL,
+	ok(docroot_count(d) == 1 && lookup(d, "/x", 2) == NULL,
 	    "nothing else");
 	docroot_free(d);
 	docroot_free(NULL);
-	ok(docroot_lookup(NULL, "/", 1) == NULL && docroot_count(NULL) == 0,
+	ok(lookup(NULL, "/", 1) == NULL && docroot_count(NULL) == 0,
 	    "NULL docroot is empty");
 }
 
