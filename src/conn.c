@@ -169,22 +169,18 @@ conn_out_done(struct conn *c)
 	c->fd_off = c->fd_end = 0;
 }
 
-/* A private copy of the unsent part of P[OFF..LEN), or NULL; counts it. */
+/* A private copy of the unsent part of P[OFF..LEN), or NULL at a cap; counts it. */
 static char *
 conn_copy_rest(struct conn *c, const char *p, size_t len, size_t off)
 {
 	size_t n = len - off;
 	char *q;
 
-	if (c->out_copied + n > CONN_OUT_COPY_MAX ||
-	    atomic_fetch_add_explicit(&conn_out_total, n, memory_order_relaxed) +
-	    n > CONN_OUT_TOTAL_MAX) {
-		if (c->out_copied + n <= CONN_OUT_COPY_MAX)
-			atomic_fetch_sub_explicit(&conn_out_total, n,
-			    memory_order_relaxed);
+	if (c->out_copied + n > CONN_OUT_COPY_MAX)
 		return NULL;
-	}
-	if ((q = malloc(n)) == NULL) {
+	/* reserve first, so that concurrent workers never pass the cap together */
+	if (atomic_fetch_add_explicit(&conn_out_total, n, memory_order_relaxed) +
+	    n > CONN_OUT_TOTAL_MAX || (q = malloc(n)) == NULL) {
 		atomic_fetch_sub_explicit(&conn_out_total, n, memory_order_relaxed);
 		return NULL;
 	}

@@ -556,9 +556,13 @@ def compare_requests():
          ['Range: bytes=99999999-']),
         ('Range in the middle of 8 MiB', '/big.bin', 'GET',
          ['Range: bytes=4194304-4194400']),
-        ('Range malformed', '/small.txt', 'GET', ['Range: bytes=a-b']),
+        ('Range malformed', '/small.txt', 'GET', ['Range: bytes=a-b'],
+         (200, 'RFC 9110 14.2 allows ignoring (lfserver) or rejecting '
+          '(nginx: 416) an invalid Range')),
         ('Range of another unit', '/small.txt', 'GET', ['Range: items=0-1']),
-        ('HEAD with Range', '/small.txt', 'HEAD', ['Range: bytes=0-9']),
+        ('HEAD with Range', '/small.txt', 'HEAD', ['Range: bytes=0-9'],
+         (200, 'RFC 9110 14.2: ranges are defined for GET only and MUST be '
+          'ignored otherwise (nginx answers 206)')),
         ('If-Modified-Since old', '/small.txt', 'GET',
          ['If-Modified-Since: ' + ims_old]),
         ('If-Modified-Since malformed', '/small.txt', 'GET',
@@ -598,11 +602,22 @@ def compare_one(t, what, a_resp, b_resp, fields):
 def cmd_nginx(t, a):
     """The same requests to lfserver (--port) and nginx (--nginx-port)."""
     fields = ['content-length', 'content-range', 'content-type']
-    for what, path, method, headers in compare_requests():
+    for what, path, method, headers, *known in compare_requests():
         try:
             r1 = get(a.port, path, headers, method)
             r2 = get(a.nginx_port, path, headers, method)
-            f = fields + (['location'] if r1.status == 301 else [])
+            if known:
+                want, why = known[0]
+                t.ok(r1.status == want,
+                     '%s: lfserver answers %d, nginx %d (a documented '
+                     'difference: %s)' % (what, r1.status, r2.status, why),
+                     r1)
+                continue
+            f = fields
+            if r1.status == 301:
+                # the bodies' wording differs: status and Location
+                f = ['location']
+                r1.body = r2.body = b''
             if r1.status >= 400 or r2.status >= 400:
                 # error pages differ in wording: status only
                 f = []

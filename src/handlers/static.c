@@ -301,18 +301,21 @@ handler_static(const struct server *srv, const struct route *rt,
 		static_header(resp, "Cache-Control: %s\r\n", cache);
 	if (hit.vary)
 		static_header(resp, "Vary: Accept-Encoding\r\n");
-	if (hit.encoding != NULL)
-		static_header(resp, "Content-Encoding: %s\r\n", hit.encoding);
 
 	/* a client holding this exact version gets 304 and no body */
 	if (req->if_none_match != NULL ? etag[0] != '\0' &&
 	    etag_listed(req->if_none_match, req->if_none_match_len, etag) :
 	    req->if_modified_since != NULL && http_parse_date(req->if_modified_since,
 	    req->if_modified_since_len, &ims) == 0 && mtime <= ims) {
+		/* RFC 9110 15.4.5: validators, Cache-Control and Vary, but
+		 * no representation metadata */
 		response_release(resp);
 		resp->status = 304;
+		resp->content_type = NULL;
 		return;
 	}
+	if (hit.encoding != NULL)
+		static_header(resp, "Content-Encoding: %s\r\n", hit.encoding);
 	static_header(resp, "Accept-Ranges: bytes\r\n");
 	resp->status = 200;
 	first = 0;
