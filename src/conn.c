@@ -105,14 +105,23 @@ conn_worker_init(struct conn_worker *w, const struct server *srv,
 	w->keepalive_timeout_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
 	w->defer_writes = false;
 	w->buf = malloc(CONN_BUF_SIZE);
-	return w->buf == NULL ? -ENOMEM : 0;
+	w->resp = malloc(sizeof(*w->resp));
+	w->head = malloc(CONN_HEAD_MAX);
+	if (w->buf == NULL || w->resp == NULL || w->head == NULL) {
+		conn_worker_fini(w);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void
 conn_worker_fini(struct conn_worker *w)
 {
 	free(w->buf);
-	w->buf = NULL;
+	free(w->resp);
+	free(w->head);
+	w->buf = w->head = NULL;
+	w->resp = NULL;
 }
 
 uint64_t
@@ -381,8 +390,8 @@ static enum conn_req
 conn_request(struct conn *c, struct conn_worker *w, const struct http_request *req,
     uint64_t t0)
 {
-	struct response resp;
-	char head[1024 + sizeof(resp.hdrs)], extra[64 + sizeof(resp.hdrs)];
+	/* the worker's, not the stack's: a Location can take 24 KiB */
+	struct response *resp = w->resp;
 	bool keep = req->keep_alive, is_head = req->method == HTTP_HEAD;
 	bool get_or_head = req->method == HTTP_GET || is_head;
 	int n, written;
@@ -390,54 +399,52 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	if (req->has_body && (!get_or_head || req->chunked))
 		keep = false;
 	else if (req->has_body && req->content_length > HTTP_MAX_BODY_DISCARD) {
-		resp.status = 413;
+		resp->status = 413;
 		keep = false;
 		goto error;
 	} else if (req->has_body)
 		c->discard = req->content_length;
 
-	router_dispatch(w->srv, req, &resp);
-	if (resp.status >= 400 && resp.body == NULL) {
-		response_release(&resp);
-		written = conn_send_error_extra(c, w, resp.status, req->minor,
-		    keep, is_head, resp.hdrs_len > 0 ? resp.hdrs : NULL);
+	router_dispatch(w->srv, req, resp);
+	if (resp->status >= 400 && resp->body == NULL) {
+		response_release(resp);
+		written = conn_send_error_extra(c, w, resp->status, req->minor,
+		    keep, is_head, resp->hdrs_len > 0 ? resp->hdrs : NULL);
 		goto done;
 	}
-	if (resp.status == 304)
+	if (resp->status == 304)
 		is_head = true;	/* no body */
-	n = snprintf(extra, sizeof(extra), "%s%s%s%s",
-	    resp.etag != NULL ? "ETag: " : "", resp.etag != NULL ? resp.etag : "",
-	    resp.etag != NULL ? "\r\n" : "", resp.hdrs);
-	if (n < 0 || (size_t)n >= sizeof(extra) ||
-	    (n = http_format_head(head, sizeof(head), resp.status, req->minor,
-	    keep, resp.content_type, resp.body_len, n > 0 ? extra : NULL)) < 0) {
-		response_release(&resp);
-		resp.status = 500;
+	n = http_format_head(w->head, CONN_HEAD_MAX, resp->status, req->minor,
+	    keep, resp->content_type, resp->body_len,
+	    resp->hdrs_len > 0 ? resp->hdrs : NULL);
+	if (n < 0) {
+		response_release(resp);
+		resp->status = 500;
 		goto error;
 	}
 	/* the body by reference: the file's memory or its descriptor */
-	if (!is_head && resp.body_len > 0) {
-		c->body = resp.body;
-		c->body_len = resp.body != NULL ? resp.body_len : 0;
+	if (!is_head && resp->body_len > 0) {
+		c->body = resp->body;
+		c->body_len = resp->body != NULL ? resp->body_len : 0;
 		c->body_off = 0;
-		c->body_file = resp.file;
-		resp.file = NULL;
-		if (resp.fd >= 0) {
-			c->body_fd = resp.fd;
-			c->fd_off = resp.file_off;
-			c->fd_end = resp.file_off + resp.body_len;
-			resp.fd = -1;
+		c->body_file = resp->file;
+		resp->file = NULL;
+		if (resp->fd >= 0) {
+			c->body_fd = resp->fd;
+			c->fd_off = resp->file_off;
+			c->fd_end = resp->file_off + resp->body_len;
+			resp->fd = -1;
 		}
 	}
-	response_release(&resp);
-	written = conn_write(c, w, head, (size_t)n);
+	response_release(resp);
+	written = conn_write(c, w, w->head, (size_t)n);
 	if (written < 0)
 		conn_out_done(c);
 	goto done;
 error:
-	written = conn_send_error(c, w, resp.status, req->minor, keep, is_head);
+	written = conn_send_error(c, w, resp->status, req->minor, keep, is_head);
 done:
-	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
+	stats_request(w->shard, resp->status, (stats_now_ns() - t0) / 1000u);
 	return conn_req_result(c, written, keep);
 }
 

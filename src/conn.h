@@ -20,6 +20,7 @@
 #include "http.h"
 
 struct docroot_file;
+struct response;
 struct server;
 struct stats_shard;
 
@@ -30,7 +31,10 @@ struct stats_shard;
  * connection is closed instead of deferred (counted in
  * conn_out_overflows); docroot bodies are never copied and do not count.
  */
-#define CONN_OUT_COPY_MAX	(HTTP_MAX_TARGET + 8192)
+/* A response head: status line, fixed fields and the handler's (a Location
+ * of up to 3 * HTTP_MAX_TARGET escaped bytes). */
+#define CONN_HEAD_MAX		(4 * HTTP_MAX_TARGET)
+#define CONN_OUT_COPY_MAX	(CONN_HEAD_MAX + 4096)
 #define CONN_OUT_TOTAL_MAX	(64u << 20)
 
 struct conn {
@@ -73,6 +77,8 @@ struct conn_worker {
 	const struct server	*srv;
 	struct stats_shard	*shard;
 	char			*buf;		/* CONN_BUF_SIZE bytes */
+	struct response		*resp;		/* the response being built */
+	char			*head;		/* CONN_HEAD_MAX bytes: its head */
 	uint64_t		 request_timeout_ns;
 	uint64_t		 keepalive_timeout_ns;
 	bool			 defer_writes;	/* true: never wait for POLLOUT, see conn_serve */

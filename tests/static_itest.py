@@ -40,6 +40,7 @@ def cmd_mkdocroot(a):
     d = a.dir
     os.makedirs(os.path.join(d, 'sub'), exist_ok=True)
     os.makedirs(os.path.join(d, 'noindex'), exist_ok=True)
+    os.makedirs(os.path.join(d, 'a dir'), exist_ok=True)
     w = lambda rel, data: open(os.path.join(d, rel), 'wb').write(data)
     w('index.html', b'<!DOCTYPE html><html><body>static itest</body></html>\n')
     w('sub/index.html', b'<p>sub index</p>\n')
@@ -236,6 +237,16 @@ def case_redirect(t, a):
     r = get(a.port, '/sub/')
     t.ok(r.status == 200 and r.body == b'<p>sub index</p>\n',
          '/sub/ serves its index.html', r)
+    r = get(a.port, '//sub')
+    t.ok(r.status == 301 and r.header('location') == '/sub/',
+         '//sub: Location is the normalised path, never //host', r)
+    r = get(a.port, '/a%20dir')
+    t.ok(r.status == 301 and r.header('location') == '/a%20dir/',
+         'a name with a space: Location percent-encoded', r)
+    if a.cache_control:
+        r = get(a.port, '/assets/sub?x')
+        t.ok(r.status == 301 and r.header('location') == '/assets/sub/?x',
+             'under a route prefix: Location keeps the prefix', r)
     r = get(a.port, '/noindex')
     t.ok(r.status == 301 and r.header('location') == '/noindex/',
          'directory without an index: 301 too', r)
@@ -539,6 +550,7 @@ def compare_requests():
         ('GET /sub/page.txt', '/sub/page.txt', 'GET', []),
         ('GET /sub (directory, no slash)', '/sub', 'GET', []),
         ('GET /sub?q=1 (directory, query)', '/sub?q=1', 'GET', []),
+        ('GET /a%20dir (escaped directory)', '/a%20dir', 'GET', []),
         ('GET /missing.txt', '/missing.txt', 'GET', []),
         ('GET /sub/missing/', '/sub/missing/', 'GET', []),
         ('HEAD /missing.txt', '/missing.txt', 'HEAD', []),

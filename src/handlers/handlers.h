@@ -24,7 +24,7 @@ struct response {
 	const char	*content_type;
 	const char	*body;
 	size_t		 body_len;
-	const char	*etag;		/* quoted entity tag, or NULL */
+	const char	*etag;		/* quoted entity tag, or NULL (also in hdrs) */
 	/*
 	 * A static file's body is sent by reference, never copied: FILE is a
 	 * referenced docroot file that BODY points into, or FD (>= 0) an open
@@ -35,7 +35,7 @@ struct response {
 	int		 fd;
 	uint64_t	 file_off;
 	size_t		 hdrs_len;
-	char		 hdrs[512 + HTTP_MAX_TARGET];	/* more header lines */
+	char		 hdrs[512 + 3 * HTTP_MAX_TARGET];	/* more header lines */
 	char		 etag_buf[32];
 	char		 buf[1024];
 };

@@ -219,8 +219,9 @@ static_if_range(const struct http_request *req, const char *etag, time_t mtime)
 	return http_parse_date(v, n, &t) == 0 && t == mtime;
 }
 
+/* Appends a header line to resp->hdrs; false (and nothing added) if it does not fit. */
 __attribute__((format(printf, 2, 3)))
-static void
+static bool
 static_header(struct response *resp, const char *fmt, ...)
 {
 	size_t room = sizeof(resp->hdrs) - resp->hdrs_len;
@@ -230,19 +231,79 @@ static_header(struct response *resp, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(resp->hdrs + resp->hdrs_len, room, fmt, ap);
 	va_end(ap);
-	if (n > 0 && (size_t)n < room)
+	if (n > 0 && (size_t)n < room) {
 		resp->hdrs_len += (size_t)n;
-	else
-		resp->hdrs[resp->hdrs_len] = '\0';	/* dropped whole */
+		return true;
+	}
+	resp->hdrs[resp->hdrs_len] = '\0';	/* dropped whole */
+	return false;
 }
 
-/* 301 to PATH + "/" (the query kept), as nginx words it. */
-static void
-static_redirect(const struct http_request *req, struct response *resp)
+/* Appends S[0..N) to OUT (CAP bytes, NUL kept), percent-encoding what a
+ * URI path may not hold as is (RFC 3986 3.3). False if it does not fit. */
+static bool
+static_uri_path(char *out, size_t cap, size_t *at, const char *s, size_t n)
 {
-	static_header(resp, "Location: %.*s/%s%.*s\r\n", (int)req->path_len,
-	    req->path, req->query_len > 0 ? "?" : "", (int)req->query_len,
-	    req->query);
+	static const char hex[] = "0123456789ABCDEF";
+	static const char keep[] = "-._~!$&'()*+,;=:@/";
+	unsigned char ch;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || (ch != 0 && strchr(keep, ch))) {
+			if (*at + 1 >= cap)
+				return false;
+			out[(*at)++] = (char)ch;
+		} else {
+			if (*at + 3 >= cap)
+				return false;
+			out[(*at)++] = '%';
+			out[(*at)++] = hex[ch >> 4];
+			out[(*at)++] = hex[ch & 15];
+		}
+	}
+	out[*at] = '\0';
+	return true;
+}
+
+/*
+ * 301 to the directory's path with a slash (the query kept), as nginx
+ * words it. The Location is built from the normalised path (the route's
+ * prefix and PATH), never from the raw target, so "//host" in a request
+ * cannot become a redirect to another site.
+ */
+static void
+static_redirect(const struct route *rt, const struct http_request *req,
+    const char *path, size_t path_len, struct response *resp)
+{
+	size_t plen = strlen(rt->path), at = resp->hdrs_len;
+	char *h = resp->hdrs;
+	const size_t cap = sizeof(resp->hdrs);
+
+	if (plen > 0 && rt->path[plen - 1] == '/')
+		plen--;
+	if (at + 10 >= cap)
+		return;
+	memcpy(h + at, "Location: ", 10);
+	at += 10;
+	if (!static_uri_path(h, cap, &at, rt->path, plen) ||
+	    !static_uri_path(h, cap, &at, path, path_len) ||
+	    !static_uri_path(h, cap, &at, "/", 1) ||
+	    at + req->query_len + 4 > cap) {
+		/* escaped, the target would be longer than we accept */
+		h[resp->hdrs_len] = '\0';
+		resp->status = 414;
+		return;
+	}
+	if (req->query_len > 0) {
+		h[at++] = '?';
+		memcpy(h + at, req->query, req->query_len);
+		at += req->query_len;
+	}
+	memcpy(h + at, "\r\n", 3);
+	resp->hdrs_len = at + 2;
 	response_printf(resp, 301, "<html><head><title>301 Moved Permanently"
 	    "</title></head><body><h1>301 Moved Permanently</h1></body></html>\n");
 	resp->content_type = "text/html; charset=utf-8";
@@ -272,7 +333,7 @@ handler_static(const struct server *srv, const struct route *rt,
 		return;
 	}
 	if (hit.dir) {
-		static_redirect(req, resp);
+		static_redirect(rt, req, path, path_len, resp);
 		return;
 	}
 	resp->file = hit.file;
@@ -293,8 +354,10 @@ handler_static(const struct server *srv, const struct route *rt,
 		etag = resp->etag_buf;
 	}
 	resp->content_type = hit.content_type;
-	if (etag[0] != '\0')
+	if (etag[0] != '\0') {
 		resp->etag = etag;
+		static_header(resp, "ETag: %s\r\n", etag);
+	}
 	http_format_date(mtime, date);
 	static_header(resp, "Last-Modified: %s\r\n", date);
 	if (cache != NULL)
