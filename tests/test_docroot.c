@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,10 +350,127 @@ test_mime(void)
 	ok(good, "Content-Type table");
 }
 
+struct reader {
+	const struct docroot	*d;
+	_Atomic bool		*stop;
+	unsigned long		 gets, bad;
+};
+
+/* Looks up /w.txt until told to stop: every body seen must be whole. */
+static void *
+reader_run(void *arg)
+{
+	struct reader *r = arg;
+	struct docroot_hit hit;
+
+	while (!atomic_load(r->stop)) {
+		if (docroot_get(r->d, "/w.txt", 6, 0, 0, &hit) != 0)
+			continue;	/* between a delete and a create */
+		r->gets++;
+		if (hit.file->len != 8 || memcmp(hit.file->data, "version", 7) != 0)
+			r->bad++;
+		docroot_file_put(hit.file);
+	}
+	return NULL;
+}
+
+static bool
+wait_generation(const struct docroot *d, unsigned long gen)
+{
+	int i;
+
+	for (i = 0; i < 300 && docroot_generation(d) <= gen; i++)
+		usleep(10000);
+	return docroot_generation(d) > gen;
+}
+
+/* Changes seen without a reload; readers race the rebuilds (run under TSan). */
+static void
+test_watch(void)
+{
+	struct docroot_opts o = { .memory_max = 1 << 20, .watch = true };
+	struct docroot_hit hit, old;
+	struct docroot *d = NULL;
+	_Atomic bool stop = false;
+	struct reader r[2];
+	pthread_t th[2];
+	char err[256] = "", path[256];
+	unsigned long gen;
+	int i;
+
+	snprintf(top, sizeof(top), "/tmp/lf-docroot-XXXXXX");
+	if (mkdtemp(top) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	put("w.txt", "version0");
+	ok(docroot_load_opts(&d, top, &o, err, sizeof(err)) == 0 &&
+	    docroot_watch_error(d) == NULL, "watched docroot loads (%s)", err);
+	if (d == NULL)
+		return;
+	ok(docroot_get(d, "/w.txt", 6, 0, 0, &old) == 0 && old.file->len == 8,
+	    "a reference to version0 is held");
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct reader){ d, &stop, 0, 0 };
+		pthread_create(&th[i], NULL, reader_run, &r[i]);
+	}
+	for (i = 1; i <= 5; i++) {
+		char v[16];
+
+		gen = docroot_generation(d);
+		snprintf(v, sizeof(v), "version%d", i);
+		snprintf(path, sizeof(path), "%s/w.tmp", top);
+		put("w.tmp", v);
+		snprintf(err, sizeof(err), "%s/w.txt", top);
+		rename(path, err);
+		if (!wait_generation(d, gen))
+			break;
+	}
+	ok(i == 6, "5 renames over the file: 5 rebuilds seen (generation %lu)",
+	    docroot_generation(d));
+	ok(docroot_get(d, "/w.txt", 6, 0, 0, &hit) == 0 &&
+	    memcmp(hit.file->data, "version5", 8) == 0, "the last version is served");
+	docroot_file_put(hit.file);
+	gen = docroot_generation(d);
+	snprintf(path, sizeof(path), "%s/w.txt", top);
+	unlink(path);
+	ok(wait_generation(d, gen) &&
+	    docroot_get(d, "/w.txt", 6, 0, 0, &hit) == -ENOENT,
+	    "a deleted file is gone");
+	gen = docroot_generation(d);
+	snprintf(path, sizeof(path), "%s/sub", top);
+	mkdir(path, 0755);
+	put("sub/n.txt", "new");
+	ok(wait_generation(d, gen), "a new directory: rebuilt");
+	for (i = 0; i < 300; i++) {
+		if (docroot_get(d, "/sub/n.txt", 10, 0, 0, &hit) == 0)
+			break;
+		usleep(10000);
+	}
+	ok(i < 300 && hit.file->len == 3, "its file is served");
+	if (i < 300)
+		docroot_file_put(hit.file);
+	atomic_store(&stop, true);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ok(r[0].gets > 0 && r[1].gets > 0 && r[0].bad == 0 && r[1].bad == 0,
+	    "readers during the rebuilds saw whole files only (%lu, %lu gets)",
+	    r[0].gets, r[1].gets);
+	ok(memcmp(old.file->data, "version0", 8) == 0,
+	    "the reference taken before the changes still reads version0");
+	docroot_free(d);
+	ok(memcmp(old.file->data, "version0", 8) == 0,
+	    "and outlives the docroot itself");
+	docroot_file_put(old.file);
+	snprintf(path, sizeof(path), "rm -rf '%s'", top);
+	ok(system(path) == 0, "temporary tree removed");
+}
+
 int
 main(void)
 {
 	test_tree();
+	test_watch();
 	test_builtin();
 	test_mime();
 	return done_testing();
