@@ -83,7 +83,9 @@ tpc_thread(void *arg)
 	free(ta);
 	pthread_setname_np(pthread_self(), "lf-conn");
 	if (conn_worker_init(&cw, t->srv, stats_shard(t->srv->stats, -1)) < 0) {
+		log_warnx("thread-per-connection: out of memory, answering 503");
 		conn_reject(c, t->shard);
+		stats_conn_closed(t->shard);
 		c = NULL;
 		goto out;
 	}

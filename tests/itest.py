@@ -425,13 +425,81 @@ def case_io(t, a):
              '/io?%s: 400 at once (%.1f ms)' % (q, dt * 1e3), r)
 
 
+def mixed_kind(r):
+    """Which workload a /mixed response came from."""
+    if r.status != 200:
+        return 'status %d' % r.status
+    if b'<html' in r.body.lower():
+        return 'static'
+    if r.body.startswith(b'primes<='):
+        return 'cpu'
+    if r.body.startswith(b'slept '):
+        return 'io'
+    return 'other %r' % r.body[:40]
+
+
 def case_mixed(t, a):
+    """The default weights are 1:1:1 and the cycle is shared by every thread
+    of the server: 9 requests in a row are 3 of each, on one keep-alive
+    connection as well as on 9 fresh connections (thread-per-connection
+    serves each of those from a new thread)."""
+    want = {'static': 3, 'cpu': 3, 'io': 3}
     c = Conn(a.port)
-    got = []
-    for _ in range(8):
-        got.append(c.request('/mixed').status)
+    got = [mixed_kind(c.request('/mixed')) for _ in range(9)]
     c.close()
-    t.ok(got == [200] * 8, '/mixed 8 times on one connection: all 200', got)
+    mix = {k: got.count(k) for k in set(got)}
+    t.ok(mix == want, '/mixed 9 times on one connection: 3 static, 3 cpu, '
+         '3 io', got)
+    got = [mixed_kind(fetch(a.port, '/mixed')) for _ in range(9)]
+    mix = {k: got.count(k) for k in set(got)}
+    t.ok(mix == want, '/mixed on 9 fresh connections: 3 static, 3 cpu, 3 io',
+         got)
+
+
+def case_steady_reader(t, a):
+    """A client that reads a large file slowly but steadily gets all of it,
+    even when that takes several times request_timeout: the timeout bounds a
+    write that makes no progress, not the whole response."""
+    path = os.path.join(a.docroot, 'large.bin')
+    with open(path, 'rb') as f:
+        want = f.read()
+    secs = 3.5      # request_timeout is 1 s in this server's ini
+    rate = len(want) / secs
+    c = Conn(a.port, timeout=10)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    c.send(build('/large.bin'))
+    head = b''
+    body = bytearray()
+    t0 = time.monotonic()
+    try:
+        while b'\r\n\r\n' not in head:
+            d = c.sock.recv(4096)
+            if not d:
+                break
+            head += d
+        i = head.find(b'\r\n\r\n')
+        body = bytearray(head[i + 4:] if i >= 0 else b'')
+        t0 = time.monotonic()
+        how = 'complete'
+        while len(body) < len(want):
+            d = c.sock.recv(16384)
+            if not d:
+                how = 'eof'
+                break
+            body += d
+            # pace the reads: len(want) bytes in SECS seconds
+            lag = t0 + len(body) / rate - time.monotonic()
+            if lag > 0:
+                time.sleep(lag)
+        dt = time.monotonic() - t0
+    except (socket.timeout, ConnectionResetError) as e:
+        how, dt = repr(e), time.monotonic() - t0
+    finally:
+        c.close()
+    t.ok(how == 'complete' and bytes(body) == want,
+         'a steady reader of a %d MiB file at %.1f MiB/s (request_timeout '
+         '1 s): all of it in %.1f s (%s at %d bytes)'
+         % (len(want) >> 20, rate / 1048576, dt, how, len(body)))
 
 
 def case_stats(t, a):
@@ -743,7 +811,8 @@ ENDPOINT_CASES = [case_cpu, case_io, case_mixed, case_stats, case_keepalive,
 def cmd_endpoints(t, a):
     cases = ([case_docroot, case_slow_readers] if a.docroot
              else [case_builtin_page]) + \
-        ENDPOINT_CASES + ([case_timeouts] if a.timeouts else [])
+        ENDPOINT_CASES + ([case_timeouts] if a.timeouts else []) + \
+        ([case_steady_reader] if a.timeouts and a.docroot else [])
     run_cases(t, cases, a)
 
 
@@ -1022,6 +1091,11 @@ def cmd_mkdocroot(a):
     # larger than any socket buffer: the server must write it in pieces
     with open(os.path.join(d, 'big.bin'), 'wb') as f:
         f.write(bytes(range(256)) * (3 * 4096 + 7))
+    if a.large:
+        # bigger than socket buffers and defaults together: a slow reader
+        # of it keeps the server writing for seconds
+        with open(os.path.join(d, 'large.bin'), 'wb') as f:
+            f.write(bytes(range(251)) * (a.large * 1048576 // 251 + 1))
     parent = os.path.dirname(os.path.abspath(d))
     with open(os.path.join(parent, 'secret.txt'), 'w') as f:
         f.write(SECRET + '\n')
@@ -1445,6 +1519,8 @@ def main():
     sp = sub.add_parser('mkdocroot', help='a test docroot (and a secret '
                         'file next to it)')
     sp.add_argument('dir')
+    sp.add_argument('--large', type=int, default=0, metavar='MIB',
+                    help='also large.bin of about MIB MiB')
     sp = sub.add_parser('writeini', help='a test ini')
     sp.add_argument('ini')
     sp.add_argument('--mode', default='lockfree')

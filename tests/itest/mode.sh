@@ -5,7 +5,7 @@
 
 lf_init
 www=$LF_TMP/www
-python3 "$LF_ITEST" mkdocroot "$www" || exit 1
+python3 "$LF_ITEST" mkdocroot "$www" --large 8 || exit 1
 
 echo "# $MODE: endpoints, workers 2, request_timeout = keepalive_timeout = 1"
 python3 "$LF_ITEST" writeini "$LF_TMP/endpoints.ini" --mode "$MODE" \
