@@ -300,10 +300,15 @@ docroot_file_open(const struct docroot_file *f, struct docroot_open *o)
 	fd = open(e->disk, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP ? -ENOENT : -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = S_ISREG(st.st_mode) ? -errno : -ENOENT;
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
 		close(fd);
 		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* replaced by something other than a file: as good as gone */
+		close(fd);
+		return -ENOENT;
 	}
 	o->fd = fd;
 	o->len = (uint64_t)st.st_size;
@@ -469,6 +474,7 @@ struct docroot_walk {
 	struct docroot		*d;
 	struct docroot_table	*t;
 	const struct docroot_table *old;	/* reuse unchanged files; may be NULL */
+	bool			 report;	/* the first walk: note watch failures */
 	char			*err;
 	size_t			 errlen;
 };
@@ -647,8 +653,9 @@ docroot_watch_dir(struct docroot_walk *w, const char *rel)
 	if ((size_t)snprintf(full, sizeof(full), "%.*s%s", (int)plen, d->real,
 	    rel[0] != '\0' ? rel : "/") >= sizeof(full))
 		return;
+	/* only the first walk reports: later ones run beside its readers */
 	if (inotify_add_watch(d->ifd, full, DOCROOT_WATCH_EVENTS) < 0 &&
-	    d->watch_err[0] == '\0')
+	    w->report && d->watch_err[0] == '\0')
 		snprintf(d->watch_err, sizeof(d->watch_err),
 		    "changes below %.2000s are not seen: inotify_add_watch: %s",
 		    full, strerror(errno));
@@ -726,7 +733,7 @@ static int
 docroot_build(struct docroot *d, const struct docroot_table *old,
     struct docroot_table **out, char *err, size_t errlen)
 {
-	struct docroot_walk w = { d, NULL, old, err, errlen };
+	struct docroot_walk w = { d, NULL, old, old == NULL, err, errlen };
 	char *rel = NULL;
 	int fd, rc;
 
@@ -831,7 +838,7 @@ docroot_watch_start(struct docroot *d)
 	if (rc != 0) {
 		snprintf(d->watch_err, sizeof(d->watch_err),
 		    "%.2000s: changes are not seen without a reload: %s", d->real,
-		    strerror(errno));
+		    strerror(d->stopfd < 0 ? errno : rc));
 		return;
 	}
 	d->watching = true;
