@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "docroot.h"
+#include "http.h"
 #include "mime.h"
 
 #define DOCROOT_MAX_DEPTH	64
@@ -142,6 +143,7 @@ static struct docroot_entry docroot_builtin = {
 		.data = docroot_builtin_page,
 		.len = sizeof(docroot_builtin_page) - 1,
 		.etag = "\"lfserver-builtin-1\"",
+		.last_modified = "Thu, 26 Nov 2026 00:00:00 GMT",
 	},
 	.owned = false,
 };
@@ -314,6 +316,7 @@ docroot_file_open(const struct docroot_file *f, struct docroot_open *o)
 	o->len = (uint64_t)st.st_size;
 	o->mtime = st.st_mtime;
 	docroot_etag(o->etag, sizeof(o->etag), st.st_mtime, o->len);
+	http_format_date(st.st_mtime, o->last_modified);
 	return 0;
 }
 
@@ -562,6 +565,7 @@ docroot_read(struct docroot_walk *w, int fd, const char *rel, const char *disk)
 	e->pub.mtime = st.st_mtime;
 	e->pub.content_type = mime_type(w->d->opts.mime, rel);
 	docroot_etag(e->pub.etag, sizeof(e->pub.etag), st.st_mtime, got);
+	http_format_date(st.st_mtime, e->pub.last_modified);
 	if (docroot_add(t, e) < 0)
 		goto nomem;
 	return 0;

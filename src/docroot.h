@@ -47,6 +47,7 @@ struct docroot_file {
 	size_t		 len;		/* as indexed (a file on disk may differ) */
 	time_t		 mtime;		/* Last-Modified */
 	char		 etag[32];	/* quoted; "" for none */
+	char		 last_modified[30];	/* mtime as an IMF-fixdate */
 };
 
 /* What a lookup found. */
@@ -64,6 +65,7 @@ struct docroot_open {
 	uint64_t	 len;
 	time_t		 mtime;
 	char		 etag[32];
+	char		 last_modified[30];
 };
 
 /* ROOT NULL: the built-in page only. 0, or -errno with message in ERR. */

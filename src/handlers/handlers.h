@@ -37,6 +37,7 @@ struct response {
 	size_t		 hdrs_len;
 	char		 hdrs[512 + 3 * HTTP_MAX_TARGET];	/* more header lines */
 	char		 etag_buf[32];
+	char		 date_buf[30];
 	char		 buf[1024];
 };
 

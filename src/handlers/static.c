@@ -239,6 +239,32 @@ static_header(struct response *resp, const char *fmt, ...)
 	return false;
 }
 
+/* Appends the strings up to a NULL to resp->hdrs (the fast path: no
+ * formatting); false (and nothing added) if they do not fit. */
+static bool __attribute__((sentinel))
+static_puts(struct response *resp, ...)
+{
+	size_t at = resp->hdrs_len, n;
+	const char *p;
+	va_list ap;
+
+	va_start(ap, resp);
+	while ((p = va_arg(ap, const char *)) != NULL) {
+		n = strlen(p);
+		if (at + n >= sizeof(resp->hdrs)) {
+			va_end(ap);
+			resp->hdrs[resp->hdrs_len] = '\0';
+			return false;
+		}
+		memcpy(resp->hdrs + at, p, n);
+		at += n;
+	}
+	va_end(ap);
+	resp->hdrs[at] = '\0';
+	resp->hdrs_len = at;
+	return true;
+}
+
 /* Appends S[0..N) to OUT (CAP bytes, NUL kept), percent-encoding what a
  * URI path may not hold as is (RFC 3986 3.3). False if it does not fit. */
 static bool
@@ -321,8 +347,7 @@ handler_static(const struct server *srv, const struct route *rt,
 	struct docroot_open o;
 	uint64_t len, first, last;
 	time_t mtime, ims;
-	const char *etag;
-	char date[30];
+	const char *etag, *lastmod;
 	int q_br, q_gzip, rc;
 
 	static_accept(req->accept_encoding, req->accept_encoding_len, &q_br,
@@ -341,6 +366,7 @@ handler_static(const struct server *srv, const struct route *rt,
 		len = hit.file->len;
 		mtime = hit.file->mtime;
 		etag = hit.file->etag;
+		lastmod = hit.file->last_modified;
 	} else {
 		if ((rc = docroot_file_open(hit.file, &o)) < 0) {
 			response_release(resp);
@@ -352,18 +378,19 @@ handler_static(const struct server *srv, const struct route *rt,
 		mtime = o.mtime;
 		memcpy(resp->etag_buf, o.etag, sizeof(o.etag));
 		etag = resp->etag_buf;
+		memcpy(resp->date_buf, o.last_modified, sizeof(o.last_modified));
+		lastmod = resp->date_buf;
 	}
 	resp->content_type = hit.content_type;
 	if (etag[0] != '\0') {
 		resp->etag = etag;
-		static_header(resp, "ETag: %s\r\n", etag);
+		static_puts(resp, "ETag: ", etag, "\r\n", NULL);
 	}
-	http_format_date(mtime, date);
-	static_header(resp, "Last-Modified: %s\r\n", date);
+	static_puts(resp, "Last-Modified: ", lastmod, "\r\n", NULL);
 	if (cache != NULL)
-		static_header(resp, "Cache-Control: %s\r\n", cache);
+		static_puts(resp, "Cache-Control: ", cache, "\r\n", NULL);
 	if (hit.vary)
-		static_header(resp, "Vary: Accept-Encoding\r\n");
+		static_puts(resp, "Vary: Accept-Encoding\r\n", NULL);
 
 	/* a client holding this exact version gets 304 and no body */
 	if (req->if_none_match != NULL ? etag[0] != '\0' &&
@@ -378,8 +405,8 @@ handler_static(const struct server *srv, const struct route *rt,
 		return;
 	}
 	if (hit.encoding != NULL)
-		static_header(resp, "Content-Encoding: %s\r\n", hit.encoding);
-	static_header(resp, "Accept-Ranges: bytes\r\n");
+		static_puts(resp, "Content-Encoding: ", hit.encoding, "\r\n", NULL);
+	static_puts(resp, "Accept-Ranges: bytes\r\n", NULL);
 	resp->status = 200;
 	first = 0;
 	last = len - 1;
