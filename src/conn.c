@@ -142,6 +142,14 @@ conn_deadline(const struct conn *c, uint64_t request_timeout_ns,
  */
 static _Atomic size_t conn_out_total;
 static _Atomic unsigned long conn_out_capped;
+/* CONN_OUT_TOTAL_MAX; lowered only by tests (conn_out_set_total_max) */
+static size_t conn_out_total_max = CONN_OUT_TOTAL_MAX;
+
+void
+conn_out_set_total_max(size_t max)
+{
+	conn_out_total_max = max;
+}
 
 size_t
 conn_out_copied_total(void)
@@ -189,7 +197,7 @@ conn_copy_rest(struct conn *c, const char *p, size_t len, size_t off)
 		return NULL;
 	/* reserve first, so that concurrent workers never pass the cap together */
 	if (atomic_fetch_add_explicit(&conn_out_total, n, memory_order_relaxed) +
-	    n > CONN_OUT_TOTAL_MAX || (q = malloc(n)) == NULL) {
+	    n > conn_out_total_max || (q = malloc(n)) == NULL) {
 		atomic_fetch_sub_explicit(&conn_out_total, n, memory_order_relaxed);
 		return NULL;
 	}

@@ -103,6 +103,8 @@ conn_output_pending(const struct conn *c)
 /* Copied bytes all deferred responses hold now, and the closes at the caps. */
 size_t conn_out_copied_total(void);
 unsigned long conn_out_overflows(void);
+/* Tests only, before any connection is served: a lower total cap. */
+void conn_out_set_total_max(size_t max);
 /*
  * Accepts one client from the listening socket LFD into *OUT (non-blocking;
  * TCP_NODELAY comes from the listening socket). 0 on success, -EAGAIN when none is waiting, else -errno

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "docroot.h"
 #include "handlers.h"
 #include "mime.h"
@@ -149,7 +151,7 @@ test_handler(void)
 	struct response r;
 	char etag[64], lm[64], h[256];
 
-	/* "0123456789" in memory; big.txt (300 bytes) on disk */
+	/* "0123456789" in memory; big.txt (200000 bytes) on disk */
 	ok(req("GET", "/ten.txt", "", &r) == 200 && body(&r, "0123456789") &&
 	    hdr(&r, "Accept-Ranges: bytes\r\n") && hdr(&r, "Last-Modified: ") &&
 	    r.etag != NULL, "200 with Accept-Ranges, Last-Modified and ETag");
@@ -203,11 +205,11 @@ test_handler(void)
 	ok(req("GET", "/ten.txt", h, &r) == 304, "304 before ranges");
 
 	ok(req("GET", "/big.txt", "", &r) == 200 && r.body == NULL &&
-	    r.fd == -2 && r.body_len == 300 && r.file_off == 0,
-	    "a file over static_memory_max: a descriptor, 300 bytes");
+	    r.fd == -2 && r.body_len == 200000 && r.file_off == 0,
+	    "a file over static_memory_max: a descriptor, 200000 bytes");
 	ok(req("GET", "/big.txt", "Range: bytes=100-149\r\n", &r) == 206 &&
 	    r.fd == -2 && r.file_off == 100 && r.body_len == 50 &&
-	    hdr(&r, "Content-Range: bytes 100-149/300\r\n"),
+	    hdr(&r, "Content-Range: bytes 100-149/200000\r\n"),
 	    "a range of it: offset 100, 50 bytes");
 
 	ok(req("GET", "/v.css", "", &r) == 200 && body(&r, "identity") &&
@@ -231,6 +233,96 @@ test_handler(void)
 	ok(req("GET", "/d/", "", &r) == 200 && body(&r, "dir index"),
 	    "and its index with the slash");
 	ok(req("GET", "/nope", "", &r) == 404, "miss: 404");
+}
+
+/* Fills FD's send buffer (nobody reads the other end). */
+static void
+fill(int fd)
+{
+	char junk[4096];
+
+	memset(junk, 'j', sizeof(junk));
+	while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+}
+
+/* Reads and drops what is waiting on FD. */
+static size_t
+drain(int fd)
+{
+	char buf[65536];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
+	return total;
+}
+
+/*
+ * Issue 8, defect 2: a response a slow reader leaves unsent keeps a docroot
+ * body by reference (only its head is copied) and a generated body as a
+ * small copy, both counted against the total cap; past the cap the
+ * connection is closed.
+ */
+static void
+test_defer(void)
+{
+	struct conn_worker w;
+	struct conn *c;
+	const char req_big[] = "GET /hundred.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char req_stats[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	enum conn_status st;
+	unsigned long caps;
+	size_t got;
+	int sv[2];
+
+	if (!ok(conn_worker_init(&w, srv, stats_shard(srv->stats, -1)) == 0,
+	    "a worker"))
+		return;
+	w.defer_writes = true;	/* as a pool worker */
+	ok(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0,
+	    "a socketpair");
+	c = conn_new(sv[0], stats_now_ns());
+	fill(sv[0]);
+	send(sv[1], req_big, sizeof(req_big) - 1, 0);
+	st = conn_serve(c, &w);
+	ok(st == CONN_WAIT_WRITE && c->body_file != NULL && !c->body_owned &&
+	    c->body_len - c->body_off == 100000,
+	    "a 100000-byte file deferred by reference, nothing of it sent");
+	ok(c->out_copied > 0 && c->out_copied < 1024 &&
+	    conn_out_copied_total() == c->out_copied,
+	    "only its head is copied (%zu bytes), and counted in all",
+	    c->out_copied);
+	/* the client reads: the rest goes out, the copy is given back */
+	got = 0;
+	while (conn_output_pending(c) && got < 1000000) {
+		got += drain(sv[1]);
+		st = conn_serve(c, &w);
+	}
+	got += drain(sv[1]);
+	ok(!conn_output_pending(c) && conn_out_copied_total() == 0 &&
+	    c->body_file == NULL && got > 100000,
+	    "once read: all sent (%zu bytes), nothing held or counted", got);
+	conn_free(c);
+	close(sv[1]);
+
+	/* a generated page (the 404 error page) is copied; at a cap: closed */
+	ok(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0,
+	    "another socketpair");
+	c = conn_new(sv[0], stats_now_ns());
+	fill(sv[0]);
+	conn_out_set_total_max(64);
+	caps = conn_out_overflows();
+	send(sv[1], req_stats, sizeof(req_stats) - 1, 0);
+	st = conn_serve(c, &w);
+	ok(st == CONN_CLOSE && conn_out_overflows() == caps + 1 &&
+	    conn_out_copied_total() == 0,
+	    "past the total cap: the connection is closed, and counted");
+	conn_free(c);
+	close(sv[1]);
+	conn_out_set_total_max(CONN_OUT_TOTAL_MAX);
+	conn_worker_fini(&w);
 }
 
 int
@@ -257,10 +349,16 @@ main(void)
 	put("v.css.gz", "gzip");
 	put("v.css.br", "brotli");
 	put("big.txt", "x");
+	{
+		static char hundred[100001];
+
+		memset(hundred, 'h', 100000);
+		put("hundred.bin", hundred);
+	}
 	snprintf(path, sizeof(path), "%s/big.txt", top);
-	ok(truncate(path, 300) == 0, "big.txt made");
+	ok(truncate(path, 200000) == 0, "big.txt made");
 	config_init(&cfg);
-	cfg.static_memory_max = 100;
+	cfg.static_memory_max = 100000;
 	cfg.docroot_watch = false;
 	cfg.docroot = strdup(top);
 	cfg.cache_control = strdup("no-cache");
@@ -269,6 +367,7 @@ main(void)
 	    "server with a docroot (%s)", err))
 		return done_testing();
 	test_handler();
+	test_defer();
 	server_free(srv);
 	config_free(&cfg);
 	stats_free(st);
