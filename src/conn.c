@@ -16,6 +16,7 @@
 
 #include "conn.h"
 #include "docroot.h"
+#include "observe.h"
 #include "router.h"
 #include "server.h"
 #include "stats.h"
@@ -404,6 +405,9 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	bool get_or_head = req->method == HTTP_GET || is_head;
 	int n, written;
 
+	resp->route = NULL;	/* observe_request reads them on every path */
+	resp->body = NULL;
+	resp->sendfile = false;
 	if (req->has_body && (!get_or_head || req->chunked))
 		keep = false;
 	else if (req->has_body && req->content_length > HTTP_MAX_BODY_DISCARD) {
@@ -452,7 +456,7 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 error:
 	written = conn_send_error(c, w, resp->status, req->minor, keep, is_head);
 done:
-	stats_request(w->shard, resp->status, (stats_now_ns() - t0) / 1000u);
+	observe_request(w, c->fd, req, resp, t0);
 	return conn_req_result(c, written, keep);
 }
 

@@ -94,7 +94,12 @@ tpc_thread(void *arg)
 	pfd[1].fd = t->stopfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		if (conn_serve(c, &cw) == CONN_CLOSE)
+		enum conn_status st;
+
+		stats_work_begin(cw.shard);
+		st = conn_serve(c, &cw);
+		stats_work_end(cw.shard);
+		if (st == CONN_CLOSE)
 			break;
 		if (tpc_stopping(t)) {
 			keep = true;

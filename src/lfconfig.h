@@ -40,6 +40,11 @@ enum lf_mode {
 #define LF_DEFAULT_CONFIG_PATH		SYSCONFDIR "/lfserver.ini"
 #endif
 
+enum lf_log_format {
+	LF_LOG_COMBINED,	/* nginx's and Apache's "combined" */
+	LF_LOG_JSON,		/* one JSON object per line */
+};
+
 struct lf_config {
 	char		*path;			/* file read; NULL: built-in defaults */
 	enum lf_mode	 mode;			/* [server] mode, default lockfree */
@@ -57,6 +62,10 @@ struct lf_config {
 	char		*cache_control;		/* [server] Cache-Control value; NULL: none */
 	char		*mime_types;		/* [server] mime.types file; NULL: /etc/mime.types if present */
 	bool		 docroot_watch;		/* [server] follow docroot changes, default yes */
+	bool		 public_stats;		/* [server] public_stats: /stats on the public port, default off */
+	char		*admin_listen;		/* [server] admin_listen: ADDR:PORT or /unix/path; NULL: none */
+	char		*access_log;		/* [server] access_log: NULL = off, "journal", or an absolute path */
+	enum lf_log_format access_log_format;	/* [server] access_log_format, default combined */
 };
 
 /* "lockfree", "locked", "thread-per-connection", "sequential" */

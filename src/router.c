@@ -81,8 +81,10 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 	resp->file = NULL;
 	resp->fd = -1;
 	resp->file_off = 0;
+	resp->sendfile = false;
 	resp->hdrs_len = 0;
 	resp->hdrs[0] = '\0';
+	resp->route = NULL;
 	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
 		resp->status = req->method == HTTP_METHOD_OTHER ? 501 : 405;
 		return;
@@ -97,6 +99,7 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 		resp->status = 404;
 		return;
 	}
+	resp->route = rt;
 	sub = path;
 	sublen = (size_t)len;
 	if (rt->kind == ROUTE_STATIC) {

@@ -45,6 +45,7 @@ struct route {
 	 */
 	const struct docroot *dr;	/* static, mixed: the files served */
 	atomic_ulong	*turn;		/* mixed: position in the cycle, all threads' */
+	unsigned	 stats_slot;	/* its counters (stats_route_slot), set by server_build */
 };
 
 struct routes {

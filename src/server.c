@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "docroot.h"
 #include "mime.h"
 #include "server.h"
+#include "stats.h"
 
 unsigned
 server_online_cpus(void)
@@ -80,6 +82,8 @@ server_build(struct server **out, const struct lf_config *cfg,
 		atomic_init(&srv->turns[i], 0);
 		rt->turn = &srv->turns[i];
 		rt->dr = srv->docroot;
+		if (stats != NULL)
+			rt->stats_slot = stats_route_slot(stats, rt->path);
 		if (rt->kind != ROUTE_STATIC || rt->docroot == NULL)
 			continue;
 		r = docroot_load_opts(&srv->docroots[i], rt->docroot, &opts,
@@ -102,6 +106,7 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	accesslog_free(srv->alog);
 	if (srv->docroots != NULL)
 		for (i = 0; i < srv->routes.n; i++)
 			docroot_free(srv->docroots[i]);

@@ -14,6 +14,7 @@
 #include "lfconfig.h"
 #include "routes.h"
 
+struct accesslog;
 struct docroot;
 struct mime;
 struct stats;
@@ -27,6 +28,7 @@ struct server {
 	struct mime		*mime;		/* Content-Types, for every docroot */
 	atomic_ulong		*turns;		/* one per route: what route.turn points at */
 	struct stats		*stats;		/* shared across reloads, owned by main */
+	struct accesslog	*alog;		/* NULL: off; set by main, freed with the server */
 	int			 pid;
 };
 

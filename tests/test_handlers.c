@@ -224,10 +224,14 @@ main(void)
 		    kinds[0], kinds[1], kinds[2]);
 	}
 
+	ok(get("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 404,
+	    "/stats is 404 on the public port by default (public_stats off)");
+	srv->cfg.public_stats = true;
 	ok(get("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
 	    strcmp(resp.content_type, "application/json") == 0 &&
 	    body_has(&resp, "\"mode\":\"lockfree\"") && body_has(&resp, "\"requests\":"),
-	    "/stats is JSON with the mode and counters");
+	    "/stats with public_stats = on is JSON with the mode and counters");
+	srv->cfg.public_stats = false;
 
 	ok(get("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
 	    body_has(&resp, "lfserver") && strncmp(resp.content_type, "text/html", 9) == 0,

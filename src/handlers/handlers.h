@@ -34,10 +34,12 @@ struct response {
 	struct docroot_file *file;
 	int		 fd;
 	uint64_t	 file_off;
+	bool		 sendfile;	/* the body is (was) a descriptor's */
 	size_t		 hdrs_len;
 	char		 hdrs[512 + 3 * HTTP_MAX_TARGET];	/* more header lines */
 	char		 etag_buf[32];
 	char		 date_buf[30];
+	const struct route *route;	/* the route that matched, or NULL */
 	char		 buf[1024];
 };
 

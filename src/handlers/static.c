@@ -437,6 +437,8 @@ handler_static(const struct server *srv, const struct route *rt,
 	resp->body_len = len == 0 ? 0 : (size_t)(last - first + 1);
 	if (hit.file->data != NULL)
 		resp->body = hit.file->data + first;
-	else
+	else {
 		resp->file_off = first;
+		resp->sendfile = true;
+	}
 }
