@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -91,6 +92,7 @@ static const char *const http_reasons[600] = {
 	[412] = "Precondition Failed",
 	[413] = "Content Too Large",
 	[414] = "URI Too Long",
+	[416] = "Range Not Satisfiable",
 	[431] = "Request Header Fields Too Large",
 	[500] = "Internal Server Error",
 	[501] = "Not Implemented",
@@ -1092,34 +1094,33 @@ http_method_name(enum http_method m)
  * Formatted by hand rather than with strftime: %a and %b follow LC_TIME, and
  * the IMF-fixdate wants the English names whatever the locale.
  */
-const char *
-http_date_now(void)
+static const char http_days[7][4] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+};
+static const char http_months[12][4] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/*
+ * Formatted by hand rather than with strftime: %a and %b follow LC_TIME, and
+ * the IMF-fixdate wants the English names whatever the locale.
+ */
+static bool
+http_date_tm(time_t t, char *d)
 {
-	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char months[12][4] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
-	static __thread time_t last = -1;
-	static __thread char date[32];
-	time_t now = time(NULL);
 	struct tm tm;
-	char *d = date;
 	int y;
 
-	if (now == last)
-		return date;
-	if (gmtime_r(&now, &tm) == NULL)
-		return date[0] != '\0' ? date : "Thu, 01 Jan 1970 00:00:00 GMT";
-	memcpy(d, days[tm.tm_wday], 3);
+	if (gmtime_r(&t, &tm) == NULL)
+		return false;
+	memcpy(d, http_days[tm.tm_wday], 3);
 	d[3] = ',';
 	d[4] = ' ';
 	d[5] = '0' + tm.tm_mday / 10;
 	d[6] = '0' + tm.tm_mday % 10;
 	d[7] = ' ';
-	memcpy(d + 8, months[tm.tm_mon], 3);
+	memcpy(d + 8, http_months[tm.tm_mon], 3);
 	d[11] = ' ';
 	y = tm.tm_year + 1900;
 	d[12] = '0' + y / 1000 % 10;
@@ -1136,8 +1137,116 @@ http_date_now(void)
 	d[23] = '0' + tm.tm_sec / 10;
 	d[24] = '0' + tm.tm_sec % 10;
 	memcpy(d + 25, " GMT", 5);
+	return true;
+}
+
+const char *
+http_date_now(void)
+{
+	static __thread time_t last = -1;
+	static __thread char date[32];
+	time_t now = time(NULL);
+
+	if (now == last)
+		return date;
+	if (!http_date_tm(now, date))
+		return date[0] != '\0' ? date : "Thu, 01 Jan 1970 00:00:00 GMT";
 	last = now;
 	return date;
+}
+
+void
+http_format_date(time_t t, char out[30])
+{
+	if (!http_date_tm(t, out))
+		memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", 30);
+}
+
+/* N digits at S as a number, or -1. */
+static int
+http_date_num(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned)(s[i] - '0') > 9)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int
+http_date_month(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 12; i++)
+		if (memcmp(s, http_months[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+/* "HH:MM:SS" at S into TM. */
+static bool
+http_date_clock(const char *s, struct tm *tm)
+{
+	if (s[2] != ':' || s[5] != ':')
+		return false;
+	tm->tm_hour = http_date_num(s, 2);
+	tm->tm_min = http_date_num(s + 3, 2);
+	tm->tm_sec = http_date_num(s + 6, 2);
+	return tm->tm_hour >= 0 && tm->tm_hour < 24 && tm->tm_min >= 0 &&
+	    tm->tm_min < 60 && tm->tm_sec >= 0 && tm->tm_sec <= 60;
+}
+
+int
+http_parse_date(const char *s, size_t len, time_t *out)
+{
+	struct tm tm;
+	const char *p;
+	time_t t;
+	int y;
+
+	memset(&tm, 0, sizeof(tm));
+	if (len == 29 && s[3] == ',' && s[4] == ' ' && s[7] == ' ' &&
+	    s[11] == ' ' && s[16] == ' ' && memcmp(s + 25, " GMT", 4) == 0) {
+		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+		tm.tm_mday = http_date_num(s + 5, 2);
+		tm.tm_mon = http_date_month(s + 8);
+		y = http_date_num(s + 12, 4);
+		if (!http_date_clock(s + 17, &tm))
+			return -1;
+	} else if (len == 24 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
+	    s[19] == ' ') {
+		/* asctime: "Sun Nov  6 08:49:37 1994" */
+		tm.tm_mon = http_date_month(s + 4);
+		tm.tm_mday = s[8] == ' ' ? http_date_num(s + 9, 1) :
+		    http_date_num(s + 8, 2);
+		y = http_date_num(s + 20, 4);
+		if (!http_date_clock(s + 11, &tm))
+			return -1;
+	} else if ((p = memchr(s, ',', len)) != NULL &&
+	    len - (size_t)(p - s) == 24 && p[1] == ' ' && p[4] == '-' &&
+	    p[8] == '-' && p[11] == ' ' && memcmp(p + 20, " GMT", 4) == 0) {
+		/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; RFC 9110 5.6.7
+		 * reads a two-digit year more than 50 years ahead as past */
+		tm.tm_mday = http_date_num(p + 2, 2);
+		tm.tm_mon = http_date_month(p + 5);
+		y = http_date_num(p + 9, 2);
+		if (y >= 0)
+			y += y < 70 ? 2000 : 1900;
+		if (!http_date_clock(p + 12, &tm))
+			return -1;
+	} else
+		return -1;
+	if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_mon < 0 || y < 1970)
+		return -1;
+	tm.tm_year = y - 1900;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = t;
+	return 0;
 }
 
 /* A bounded writer: the first overflow sticks, so callers check once. */
@@ -1229,6 +1338,15 @@ int
 http_format_error(char *buf, size_t cap, int status, int minor,
     bool keep_alive, bool head)
 {
+	return http_format_error_extra(buf, cap, status, minor, keep_alive,
+	    head, NULL);
+}
+
+int
+http_format_error_extra(char *buf, size_t cap, int status, int minor,
+    bool keep_alive, bool head, const char *extra)
+{
+	char lines[512];
 	char body[256];
 	struct http_out b = { body, body + sizeof(body), false };
 	size_t blen = 0;
@@ -1248,9 +1366,13 @@ http_format_error(char *buf, size_t cap, int status, int minor,
 			return -1;
 		blen = b.p - body;
 	}
+	if ((size_t)snprintf(lines, sizeof(lines), "%s%s",
+	    status == 405 ? "Allow: " HTTP_ALLOW "\r\n" : "",
+	    extra != NULL ? extra : "") >= sizeof(lines))
+		return -1;
 	n = http_format_head(buf, cap, status, minor, keep_alive,
 	    blen > 0 ? "text/html; charset=utf-8" : NULL, blen,
-	    status == 405 ? "Allow: " HTTP_ALLOW "\r\n" : NULL);
+	    lines[0] != '\0' ? lines : NULL);
 	if (n < 0)
 		return -1;
 	if (head || blen == 0)

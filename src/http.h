@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define HTTP_MAX_TARGET		8192
 #define HTTP_MAX_HEAD		16384
@@ -139,6 +140,14 @@ const char *http_method_name(enum http_method m);
  * cached per thread and refreshed once a second. */
 const char *http_date_now(void);
 
+/* Formats T as an IMF-fixdate into OUT (30 bytes with the NUL). */
+void http_format_date(time_t t, char out[30]);
+/*
+ * Parses an HTTP-date (RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850
+ * and asctime forms every recipient must accept). 0, or -1 if malformed.
+ */
+int http_parse_date(const char *s, size_t len, time_t *out);
+
 /*
  * Writes a response head into BUF: status line, Date, Server, Content-Type (if
  * non-NULL), Content-Length, Connection (close or keep-alive as needed for the
@@ -155,5 +164,8 @@ int http_format_head(char *buf, size_t cap, int status, int minor,
  */
 int http_format_error(char *buf, size_t cap, int status, int minor,
     bool keep_alive, bool head);
+/* http_format_error with EXTRA header lines too ("Name: value\r\n", may be NULL). */
+int http_format_error_extra(char *buf, size_t cap, int status, int minor,
+    bool keep_alive, bool head, const char *extra);
 
 #endif

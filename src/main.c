@@ -224,6 +224,8 @@ daemon_reload(struct daemon *d)
 		config_free(&cfg);
 		if (r == 0 && (r = daemon_accesslog(nsrv, d->stats, err, sizeof(err))) < 0)
 			server_free(nsrv);
+		if (r == 0 && server_warning(nsrv) != NULL)
+			log_warnx("%s", server_warning(nsrv));
 	}
 	if (r < 0) {
 		atomic_fetch_add_explicit(&d->stats->reloads_failed, 1, memory_order_relaxed);
@@ -395,6 +397,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	if (server_warning(d.srv) != NULL)
+		log_warnx("%s", server_warning(d.srv));
 	if (check) {
 		printf("%s: configuration OK\n", d.srv->cfg.path ? d.srv->cfg.path :
 		    "(built-in defaults)");

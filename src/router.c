@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "docroot.h"
 
 #include "router.h"
 
@@ -34,6 +37,16 @@ response_printf(struct response *resp, int status, const char *fmt, ...)
 	resp->content_type = "text/plain; charset=utf-8";
 	resp->body = resp->buf;
 	resp->body_len = (size_t)n;
+}
+
+void
+response_release(struct response *resp)
+{
+	docroot_file_put(resp->file);
+	resp->file = NULL;
+	if (resp->fd >= 0)
+		close(resp->fd);
+	resp->fd = -1;
 }
 
 bool
@@ -104,6 +117,12 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 	resp->body = NULL;
 	resp->body_len = 0;
 	resp->etag = NULL;
+	resp->file = NULL;
+	resp->fd = -1;
+	resp->file_off = 0;
+	resp->sendfile = false;
+	resp->hdrs_len = 0;
+	resp->hdrs[0] = '\0';
 	resp->route = NULL;
 	if (req->method == HTTP_OPTIONS && req->path_len == 1 &&
 	    req->path[0] == '*') {
