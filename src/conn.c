@@ -5,21 +5,31 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "docroot.h"
 #include "observe.h"
 #include "router.h"
 #include "server.h"
 #include "stats.h"
 
+/* A message http_parse_message holds whole fails before the buffer fills. */
+_Static_assert(CONN_BUF_SIZE > HTTP_MAX_HEAD + HTTP_MAX_BODY_HELD,
+    "the read buffer holds a head and a body read before answering");
+
 /* Reads per dispatch before giving the worker to other connections (CONN_MORE). */
 #define CONN_READS_PER_TURN	4
+
+static void conn_out_done(struct conn *c);
+static int conn_wait_writable(struct conn *c, struct conn_worker *w);
 
 struct conn *
 conn_new(int fd, uint64_t now_ns)
@@ -29,6 +39,7 @@ conn_new(int fd, uint64_t now_ns)
 	if (c == NULL)
 		return NULL;
 	c->fd = fd;
+	c->body_fd = -1;
 	c->idle_since_ns = now_ns;
 	c->ready_ns = now_ns;
 	return c;
@@ -85,7 +96,7 @@ conn_free(struct conn *c)
 		return;
 	conn_close_fd(c);
 	free(c->pending);
-	free(c->out);
+	conn_out_done(c);
 	free(c);
 }
 
@@ -99,142 +110,271 @@ conn_worker_init(struct conn_worker *w, const struct server *srv,
 	w->keepalive_timeout_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
 	w->defer_writes = false;
 	w->buf = malloc(CONN_BUF_SIZE);
-	return w->buf == NULL ? -ENOMEM : 0;
+	w->resp = malloc(sizeof(*w->resp));
+	w->head = malloc(CONN_HEAD_MAX);
+	if (w->buf == NULL || w->resp == NULL || w->head == NULL) {
+		conn_worker_fini(w);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void
 conn_worker_fini(struct conn_worker *w)
 {
 	free(w->buf);
-	w->buf = NULL;
+	free(w->resp);
+	free(w->head);
+	w->buf = w->head = NULL;
+	w->resp = NULL;
 }
 
 uint64_t
 conn_deadline(const struct conn *c, uint64_t request_timeout_ns,
     uint64_t keepalive_timeout_ns)
 {
-	if (c->out != NULL)
+	if (conn_output_pending(c))
 		return c->out_since_ns + request_timeout_ns;
 	if (c->partial_since_ns != 0)
 		return c->partial_since_ns + request_timeout_ns;
 	return c->idle_since_ns + keepalive_timeout_ns;
 }
 
-/* Keeps what IOV still holds in c->out, to be sent when the socket is writable. */
-static int
-conn_defer(struct conn *c, const struct iovec *iov, int n)
-{
-	size_t total = 0, at = 0;
-	char *p;
-	int i;
+/*
+ * Copied bytes of all deferred responses (CONN_OUT_TOTAL_MAX) and the
+ * connections closed at a cap. Relaxed: budgets and counters that order
+ * nothing else.
+ */
+static _Atomic size_t conn_out_total;
+static _Atomic unsigned long conn_out_capped;
+/* CONN_OUT_TOTAL_MAX; lowered only by tests (conn_out_set_total_max) */
+static size_t conn_out_total_max = CONN_OUT_TOTAL_MAX;
 
-	c->out_since_ns = stats_now_ns();
-	if (n == 1 && c->out != NULL && (char *)iov->iov_base >= c->out &&
-	    (char *)iov->iov_base < c->out + c->out_len) {
-		/* the rest of c->out itself (conn_flush): just move the offset */
-		c->out_off = (size_t)((char *)iov->iov_base - c->out);
-		return 1;
+void
+conn_out_set_total_max(size_t max)
+{
+	conn_out_total_max = max;
+}
+
+size_t
+conn_out_copied_total(void)
+{
+	return atomic_load_explicit(&conn_out_total, memory_order_relaxed);
+}
+
+unsigned long
+conn_out_overflows(void)
+{
+	return atomic_load_explicit(&conn_out_capped, memory_order_relaxed);
+}
+
+/* Ends the response being sent: frees the copies, drops the file. */
+static void
+conn_out_done(struct conn *c)
+{
+	if (c->out_owned)
+		free((char *)c->out);
+	if (c->body_owned)
+		free((char *)c->body);
+	if (c->out_copied > 0)
+		atomic_fetch_sub_explicit(&conn_out_total, c->out_copied,
+		    memory_order_relaxed);
+	docroot_file_put(c->body_file);
+	if (c->body_fd >= 0)
+		close(c->body_fd);
+	c->out = c->body = NULL;
+	c->out_len = c->out_off = c->body_len = c->body_off = 0;
+	c->out_copied = 0;
+	c->out_owned = c->body_owned = false;
+	c->body_file = NULL;
+	c->body_fd = -1;
+	c->fd_off = c->fd_end = 0;
+}
+
+/* A private copy of the unsent part of P[OFF..LEN), or NULL at a cap; counts it. */
+static char *
+conn_copy_rest(struct conn *c, const char *p, size_t len, size_t off)
+{
+	size_t n = len - off;
+	char *q;
+
+	if (c->out_copied + n > CONN_OUT_COPY_MAX)
+		return NULL;
+	/* reserve first, so that concurrent workers never pass the cap together */
+	if (atomic_fetch_add_explicit(&conn_out_total, n, memory_order_relaxed) +
+	    n > conn_out_total_max || (q = malloc(n)) == NULL) {
+		atomic_fetch_sub_explicit(&conn_out_total, n, memory_order_relaxed);
+		return NULL;
 	}
-	for (i = 0; i < n; i++)
-		total += iov[i].iov_len;
-	p = malloc(total);
-	if (p == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		memcpy(p + at, iov[i].iov_base, iov[i].iov_len);
-		at += iov[i].iov_len;
-	}
-	/* IOV may point into the old c->out: copy first, free after */
-	free(c->out);
-	c->out = p;
-	c->out_len = total;
-	c->out_off = 0;
-	return 1;
+	memcpy(q, p + off, n);
+	c->out_copied += n;
+	return q;
 }
 
 /*
- * Writes all of IOV. When the socket's buffer is full, a pool worker
- * (w->defer_writes) keeps the rest in c->out and returns 1, so that a slow
- * reader never holds a worker: the engine waits for POLLOUT instead. A
- * connection thread waits in poll() itself, up to request_timeout without
- * progress.
+ * Makes the unsent rest of the response outlive the worker's stack: the
+ * head and a borrowed body are copied (small, capped), a docroot body stays
+ * by reference. 1 (deferred), or -1 at a cap or out of memory: the
+ * connection is then closed.
+ */
+static int
+conn_defer(struct conn *c)
+{
+	char *p;
+
+	if (!c->out_owned && c->out_off < c->out_len) {
+		if ((p = conn_copy_rest(c, c->out, c->out_len, c->out_off)) == NULL)
+			goto capped;
+		c->out = p;
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+		c->out_owned = true;
+	}
+	if (!c->body_owned && c->body_file == NULL && c->body_off < c->body_len) {
+		if ((p = conn_copy_rest(c, c->body, c->body_len, c->body_off)) == NULL)
+			goto capped;
+		c->body = p;
+		c->body_len -= c->body_off;
+		c->body_off = 0;
+		c->body_owned = true;
+	}
+	return 1;
+capped:
+	atomic_fetch_add_explicit(&conn_out_capped, 1, memory_order_relaxed);
+	return -1;
+}
+
+/* Marks N more bytes of the response sent. */
+static void
+conn_advance(struct conn *c, size_t n)
+{
+	size_t k = c->out_len - c->out_off;
+
+	if (k > n)
+		k = n;
+	c->out_off += k;
+	c->body_off += n - k;
+}
+
+/*
+ * Sends the staged response (c->out, then c->body, then c->body_fd with
+ * sendfile). When the socket's buffer is full, a pool worker
+ * (w->defer_writes) keeps the rest (conn_defer) and returns 1, so that a
+ * slow reader never holds a worker: the engine waits for POLLOUT instead.
+ * A connection thread waits in poll() itself. Either way the connection
+ * gets request_timeout from its last progress, not from every wake-up.
  * Returns 0 when everything is written, 1 when deferred, -1 on failure.
  */
 static int
-conn_write(struct conn *c, struct conn_worker *w, struct iovec *iov, int n)
+conn_push(struct conn *c, struct conn_worker *w)
 {
-	uint64_t deadline = 0;
+	struct iovec iov[2];
+	struct msghdr m;
 	ssize_t r;
+	int n;
 
-	while (n > 0) {
-		r = writev(c->fd, iov, n);
-		if (r < 0) {
-			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
-			uint64_t now;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -1;
-			if (w->defer_writes)
-				return conn_defer(c, iov, n);
-			/* (a connection thread; pool workers never wait here) */
-			now = stats_now_ns();
-			if (deadline == 0)
-				deadline = now + w->request_timeout_ns;
-			if (now >= deadline)
-				return -1;
-			if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) < 0 &&
-			    errno != EINTR)
-				return -1;
-			continue;
+	for (;;) {
+		n = 0;
+		if (c->out_off < c->out_len) {
+			iov[n].iov_base = (char *)c->out + c->out_off;
+			iov[n++].iov_len = c->out_len - c->out_off;
 		}
-		/* progress: a reader that keeps reading gets request_timeout anew */
-		deadline = 0;
-		while (n > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
+		if (c->body_off < c->body_len) {
+			iov[n].iov_base = (char *)c->body + c->body_off;
+			iov[n++].iov_len = c->body_len - c->body_off;
 		}
 		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
+			memset(&m, 0, sizeof(m));
+			m.msg_iov = iov;
+			m.msg_iovlen = n;
+			/* the head goes out with the file's first bytes */
+			r = sendmsg(c->fd, &m, MSG_NOSIGNAL |
+			    (c->body_fd >= 0 ? MSG_MORE : 0));
+			if (r > 0)
+				conn_advance(c, (size_t)r);
+		} else if (c->body_fd >= 0 && c->fd_off < c->fd_end) {
+			off_t off = (off_t)c->fd_off;
+			uint64_t left = c->fd_end - c->fd_off;
+
+			r = sendfile(c->fd, c->body_fd, &off,
+			    left > (1u << 30) ? (1u << 30) : (size_t)left);
+			if (r == 0)
+				return -1;	/* truncated under us: cannot finish */
+			if (r > 0)
+				c->fd_off += (uint64_t)r;
+		} else {
+			conn_out_done(c);
+			return 0;
 		}
+		if (r > 0) {
+			c->out_since_ns = stats_now_ns();
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -1;
+		if (w->defer_writes)
+			return conn_defer(c);
+		if (conn_wait_writable(c, w) < 0)
+			return -1;
 	}
+}
+
+/* A connection thread's wait for room (pool workers never wait here). */
+static int
+conn_wait_writable(struct conn *c, struct conn_worker *w)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+	uint64_t now = stats_now_ns(), deadline;
+
+	deadline = c->out_since_ns + w->request_timeout_ns;
+	if (now >= deadline)
+		return -1;
+	if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) < 0 &&
+	    errno != EINTR)
+		return -1;
 	return 0;
 }
 
-/* Sends what an earlier conn_write deferred. 0 done, 1 still waiting, -1 failed. */
+/* Stages HEAD (borrowed) and sends it: as conn_push. */
+static int
+conn_write(struct conn *c, struct conn_worker *w, const char *head, size_t len)
+{
+	c->out = head;
+	c->out_len = len;
+	c->out_off = 0;
+	c->out_since_ns = stats_now_ns();
+	return conn_push(c, w);
+}
+
+/* Sends what an earlier conn_push deferred. 0 done, 1 still waiting, -1 failed. */
 static int
 conn_flush(struct conn *c, struct conn_worker *w)
 {
-	struct iovec iov = { c->out + c->out_off, c->out_len - c->out_off };
-	int r;
-
-	r = conn_write(c, w, &iov, 1);
-	if (r == 0) {
-		free(c->out);
-		c->out = NULL;
-		c->out_len = c->out_off = 0;
-	}
-	return r;
+	return conn_push(c, w);
 }
 
-/* Sends an error page: as conn_write. */
+/* Sends an error page with EXTRA header lines (may be NULL): as conn_push. */
+static int
+conn_send_error_extra(struct conn *c, struct conn_worker *w, int status,
+    int minor, bool keep_alive, bool head, const char *extra)
+{
+	char page[2048];
+	int n;
+
+	n = http_format_error_extra(page, sizeof(page), status, minor,
+	    keep_alive, head, extra);
+	if (n < 0)
+		return -1;
+	return conn_write(c, w, page, (size_t)n);
+}
+
 static int
 conn_send_error(struct conn *c, struct conn_worker *w, int status, int minor,
     bool keep_alive, bool head)
 {
-	char page[1024];
-	struct iovec iov;
-	int n;
-
-	n = http_format_error(page, sizeof(page), status, minor, keep_alive, head);
-	if (n < 0)
-		return -1;
-	iov.iov_base = page;
-	iov.iov_len = (size_t)n;
-	return conn_write(c, w, &iov, 1);
+	return conn_send_error_extra(c, w, status, minor, keep_alive, head, NULL);
 }
 
 enum conn_req { REQ_KEEP, REQ_CLOSE, REQ_DEFERRED };
@@ -255,56 +395,83 @@ conn_req_result(struct conn *c, int written, bool keep)
 /*
  * Serves one parsed request: keep the connection, close it, or wait until
  * the deferred rest of the response is written (then close or keep as
- * c->close_after_write says). A request with a body it must not have is
- * answered and the connection closed: we never read a body we cannot trust
- * as the start of the next request.
+ * c->close_after_write says).
+ *
+ * Bodies (RFC 9112 9.3: read it all or close): http_parse_message has read a
+ * small body already and judged its framing; a larger Content-Length body is
+ * dropped after the answer, up to HTTP_MAX_BODY_DISCARD (more: 413, close).
+ * A GET or HEAD with a body is answered and the connection closed: such a
+ * body has no meaning (RFC 9110 9.3.1), and a front end that disagrees about
+ * it could pair our next response with the wrong request. A request that
+ * expects 100-continue is answered at once and the connection closed, since
+ * the client may or may not send its body then.
  */
 static enum conn_req
 conn_request(struct conn *c, struct conn_worker *w, const struct http_request *req,
     uint64_t t0)
 {
-	struct response resp;
-	char head[512], extra[64];
-	struct iovec iov[2];
+	/* the worker's, not the stack's: a Location can take 24 KiB */
+	struct response *resp = w->resp;
+	const char *extra;
 	bool keep = req->keep_alive, is_head = req->method == HTTP_HEAD;
 	bool get_or_head = req->method == HTTP_GET || is_head;
 	int n, written;
 
-	resp.route = NULL;	/* observe_request reads them on every path */
-	resp.body = NULL;
-	if (req->has_body && (!get_or_head || req->chunked))
-		keep = false;
-	else if (req->has_body && req->content_length > HTTP_MAX_BODY_DISCARD) {
-		resp.status = 413;
+	resp->route = NULL;	/* observe_request reads them on every path */
+	resp->body = NULL;
+	resp->sendfile = false;
+	if (req->body_left > HTTP_MAX_BODY_DISCARD) {
+		resp->status = 413;
 		keep = false;
 		goto error;
-	} else if (req->has_body)
-		c->discard = req->content_length;
+	}
+	if (req->has_body && (get_or_head || req->expect_continue))
+		keep = false;
+	else
+		c->discard = req->body_left;
 
-	router_dispatch(w->srv, req, &resp);
-	if (resp.status >= 400 && resp.body == NULL)
-		goto error;
-	if (resp.etag != NULL) {
-		snprintf(extra, sizeof(extra), "ETag: %s\r\n", resp.etag);
-		if (resp.status == 304)
-			is_head = true;	/* no body */
+	router_dispatch(w->srv, req, resp);
+	extra = resp->hdrs_len > 0 ? resp->hdrs : NULL;
+	if (extra == NULL && req->method == HTTP_OPTIONS)
+		extra = "Allow: " HTTP_ALLOW "\r\n";
+	if (resp->status >= 400 && resp->body == NULL) {
+		response_release(resp);
+		written = conn_send_error_extra(c, w, resp->status, req->minor,
+		    keep, is_head, extra);
+		goto done;
 	}
-	n = http_format_head(head, sizeof(head), resp.status, req->minor, keep,
-	    resp.content_type, resp.body_len, resp.etag != NULL ? extra : NULL);
+	if (resp->status == 304)
+		is_head = true;	/* no body */
+	n = http_format_head(w->head, CONN_HEAD_MAX, resp->status, req->minor,
+	    keep, resp->content_type, resp->body_len, extra);
 	if (n < 0) {
-		resp.status = 500;
+		response_release(resp);
+		resp->status = 500;
 		goto error;
 	}
-	iov[0].iov_base = head;
-	iov[0].iov_len = (size_t)n;
-	iov[1].iov_base = (void *)resp.body;
-	iov[1].iov_len = resp.body_len;
-	written = conn_write(c, w, iov, is_head || resp.body_len == 0 ? 1 : 2);
-	observe_request(w, c->fd, req, &resp, t0);
-	return conn_req_result(c, written, keep);
+	/* the body by reference: the file's memory or its descriptor */
+	if (!is_head && resp->body_len > 0) {
+		c->body = resp->body;
+		c->body_len = resp->body != NULL ? resp->body_len : 0;
+		c->body_off = 0;
+		c->body_file = resp->file;
+		resp->file = NULL;
+		if (resp->fd >= 0) {
+			c->body_fd = resp->fd;
+			c->fd_off = resp->file_off;
+			c->fd_end = resp->file_off + resp->body_len;
+			resp->fd = -1;
+		}
+	}
+	response_release(resp);
+	written = conn_write(c, w, w->head, (size_t)n);
+	if (written < 0)
+		conn_out_done(c);
+	goto done;
 error:
-	written = conn_send_error(c, w, resp.status, req->minor, keep, is_head);
-	observe_request(w, c->fd, req, &resp, t0);
+	written = conn_send_error(c, w, resp->status, req->minor, keep, is_head);
+done:
+	observe_request(w, c->fd, req, resp, t0);
 	return conn_req_result(c, written, keep);
 }
 
@@ -333,7 +500,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 	bool drained = false;
 	ssize_t r;
 
-	if (c->out != NULL) {
+	if (conn_output_pending(c)) {
 		/* finish the response a slow reader left unsent */
 		r = conn_flush(c, w);
 		if (r != 0)
@@ -359,7 +526,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 				c->discard -= d;
 				continue;
 			}
-			r = http_parse_request(buf + off, len - off, &req, &status);
+			r = http_parse_message(buf + off, len - off, &req, &status);
 			if (r == -2)
 				break;
 			if (r < 0) {
@@ -456,7 +623,7 @@ conn_send_final(struct conn *c, int status)
 void
 conn_expire(struct conn *c, struct stats_shard *shard)
 {
-	if (c->pending_len > 0 && c->out == NULL && conn_send_final(c, 408))
+	if (c->pending_len > 0 && !conn_output_pending(c) && conn_send_final(c, 408))
 		stats_request(shard, 408, 0);
 }
 

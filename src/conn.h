@@ -19,10 +19,23 @@
 
 #include "http.h"
 
+struct docroot_file;
+struct response;
 struct server;
 struct stats_shard;
 
 #define CONN_BUF_SIZE	(HTTP_MAX_HEAD + 4096)
+/*
+ * Bytes a deferred response may hold as copies (its head and a small body:
+ * error pages, /stats), per connection and in all. At either cap the
+ * connection is closed instead of deferred (counted in
+ * conn_out_overflows); docroot bodies are never copied and do not count.
+ */
+/* A response head: status line, fixed fields and the handler's (a Location
+ * of up to 3 * HTTP_MAX_TARGET escaped bytes). */
+#define CONN_HEAD_MAX		(4 * HTTP_MAX_TARGET)
+#define CONN_OUT_COPY_MAX	(CONN_HEAD_MAX + 4096)
+#define CONN_OUT_TOTAL_MAX	(64u << 20)
 
 struct conn {
 	int			 fd;
@@ -36,10 +49,25 @@ struct conn {
 	uint64_t		 partial_since_ns; /* first byte of an incomplete request */
 	uint64_t		 idle_since_ns;	/* end of the last response */
 	uint64_t		 ready_ns;	/* when it became readable (latency start) */
-	char			*out;		/* response bytes a slow reader left unsent */
+	/*
+	 * The response being sent (see conn_push): head bytes, then a body in
+	 * memory, then a body from a file. While a slow reader leaves it
+	 * unsent, out and a body that is not a docroot file's are small
+	 * copies (CONN_OUT_COPY_MAX); a docroot body stays by reference
+	 * (body_file) or a descriptor (body_fd), never copied.
+	 */
+	const char		*out;		/* head (and error page) bytes */
 	size_t			 out_len;
 	size_t			 out_off;	/* bytes of out already sent */
-	uint64_t		 out_since_ns;
+	const char		*body;
+	size_t			 body_len;
+	size_t			 body_off;
+	struct docroot_file	*body_file;	/* referenced: body points into it */
+	int			 body_fd;	/* >= 0: sendfile from it */
+	uint64_t		 fd_off, fd_end;
+	size_t			 out_copied;	/* bytes malloc'ed for out and body */
+	bool			 out_owned, body_owned;
+	uint64_t		 out_since_ns;	/* start, then last progress */
 	bool			 close_after_write; /* close once out is sent */
 	struct conn		*prev, *next;	/* the owning engine's list */
 };
@@ -49,6 +77,8 @@ struct conn_worker {
 	const struct server	*srv;
 	struct stats_shard	*shard;
 	char			*buf;		/* CONN_BUF_SIZE bytes */
+	struct response		*resp;		/* the response being built */
+	char			*head;		/* CONN_HEAD_MAX bytes: its head */
 	uint64_t		 request_timeout_ns;
 	uint64_t		 keepalive_timeout_ns;
 	bool			 defer_writes;	/* true: never wait for POLLOUT, see conn_serve */
@@ -63,6 +93,18 @@ struct conn_worker {
 enum conn_status { CONN_WAIT, CONN_MORE, CONN_WAIT_WRITE, CONN_CLOSE };
 
 struct conn *conn_new(int fd, uint64_t now_ns);
+/* Whether part of a response is still to be sent (then wait for POLLOUT). */
+static inline bool
+conn_output_pending(const struct conn *c)
+{
+	return c->out_off < c->out_len || c->body_off < c->body_len ||
+	    c->body_fd >= 0;
+}
+/* Copied bytes all deferred responses hold now, and the closes at the caps. */
+size_t conn_out_copied_total(void);
+unsigned long conn_out_overflows(void);
+/* Tests only, before any connection is served: a lower total cap. */
+void conn_out_set_total_max(size_t max);
 /*
  * Accepts one client from the listening socket LFD into *OUT (non-blocking;
  * TCP_NODELAY comes from the listening socket). 0 on success, -EAGAIN when none is waiting, else -errno

@@ -165,7 +165,7 @@ pool_reap(struct pool *p)
 static uint32_t
 pool_events(const struct conn *c)
 {
-	return EPOLLIN | EPOLLET | (c->out != NULL ? EPOLLOUT : 0);
+	return EPOLLIN | EPOLLET | (conn_output_pending(c) ? EPOLLOUT : 0);
 }
 
 /*
@@ -176,7 +176,7 @@ static bool
 pool_giveback(struct pool *p, struct conn *c, struct stats_shard *shard)
 {
 	struct epoll_event ev = { .events = pool_events(c), .data.ptr = c };
-	bool want_out = c->out != NULL;
+	bool want_out = conn_output_pending(c);
 
 	/* registered once; changed only when waiting for output starts or ends */
 	if (!c->polled || want_out != c->poll_out) {
@@ -509,7 +509,7 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 			goto fail;
 		}
 		c->polled = true;
-		c->poll_out = c->out != NULL;
+		c->poll_out = conn_output_pending(c);
 		atomic_store_explicit(&c->state, CS_ARMED, memory_order_relaxed);
 	}
 	pthread_attr_init(&attr);

@@ -36,6 +36,7 @@ enum config_type {
 	CONFIG_LISTEN,
 	CONFIG_DIR,		/* an existing directory, stored absolute */
 	CONFIG_FILE,		/* an existing readable file, stored absolute */
+	CONFIG_TEXT,		/* printable ASCII, a header value as is */
 	CONFIG_BOOL,		/* on/off, yes/no, true/false, 1/0 */
 	CONFIG_ADMIN,		/* off, ADDR:PORT or an absolute Unix socket path */
 	CONFIG_ACCESS_LOG,	/* off, journal or a file, stored absolute */
@@ -72,6 +73,14 @@ static const struct config_key config_keys[] = {
 	    1, LF_TIMEOUT_MAX_S, "1..3600 seconds" },
 	{ "server", "max_connections", CONFIG_UINT, OFF(max_connections),
 	    1, LF_MAX_CONNECTIONS_MAX, "1..1000000" },
+	{ "server", "static_memory_max", CONFIG_UINT, OFF(static_memory_max),
+	    0, LF_STATIC_MEMORY_MAX_MAX, "0..67108864 bytes" },
+	{ "server", "cache_control", CONFIG_TEXT, OFF(cache_control), 0, 0,
+	    "a Cache-Control value, printable ASCII" },
+	{ "server", "mime_types", CONFIG_FILE, OFF(mime_types), 0, 0,
+	    "an existing readable file" },
+	{ "server", "docroot_watch", CONFIG_BOOL, OFF(docroot_watch), 0, 0,
+	    "yes or no" },
 	{ "stats", "interval", CONFIG_UINT, OFF(stats_interval),
 	    0, LF_STATS_INTERVAL_MAX_S, "0..86400 seconds, 0 = off" },
 	{ "server", "public_stats", CONFIG_BOOL, OFF(public_stats), 0, 0,
@@ -259,6 +268,8 @@ config_init(struct lf_config *c)
 	c->request_timeout = LF_DEFAULT_REQUEST_TIMEOUT_S;
 	c->max_connections = LF_DEFAULT_MAX_CONNECTIONS;
 	c->stats_interval = LF_DEFAULT_STATS_INTERVAL_S;
+	c->static_memory_max = LF_DEFAULT_STATIC_MEMORY_MAX;
+	c->docroot_watch = true;
 }
 
 void
@@ -270,9 +281,12 @@ config_free(struct lf_config *c)
 	free(c->listen);
 	free(c->docroot);
 	free(c->routes);
+	free(c->cache_control);
+	free(c->mime_types);
 	free(c->admin_listen);
 	free(c->access_log);
 	c->path = c->listen = c->docroot = c->routes = NULL;
+	c->cache_control = c->mime_types = NULL;
 	c->admin_listen = c->access_log = NULL;
 }
 
@@ -284,9 +298,13 @@ config_copy(struct lf_config *dst, const struct lf_config *src)
 	dst->listen = config_strdup(src->listen);
 	dst->docroot = config_strdup(src->docroot);
 	dst->routes = config_strdup(src->routes);
+	dst->cache_control = config_strdup(src->cache_control);
+	dst->mime_types = config_strdup(src->mime_types);
 	dst->admin_listen = config_strdup(src->admin_listen);
 	dst->access_log = config_strdup(src->access_log);
-	if ((src->admin_listen != NULL && dst->admin_listen == NULL) ||
+	if ((src->cache_control != NULL && dst->cache_control == NULL) ||
+	    (src->mime_types != NULL && dst->mime_types == NULL) ||
+	    (src->admin_listen != NULL && dst->admin_listen == NULL) ||
 	    (src->access_log != NULL && dst->access_log == NULL) ||
 	    (src->path != NULL && dst->path == NULL) ||
 	    (src->listen != NULL && dst->listen == NULL) ||
@@ -433,6 +451,15 @@ config_apply(struct lf_config *c, const struct config_key *k, const char *value,
 		break;
 	case CONFIG_BOOL:
 		return config_apply_bool(c, k, value, msg, msglen);
+	case CONFIG_TEXT:
+		for (s = (char *)value; *s != '\0'; s++)
+			if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
+				snprintf(msg, msglen, "value has a byte 0x%02x "
+				    "(%s)", (unsigned char)*s, k->range);
+				return -EINVAL;
+			}
+		s = NULL;
+		break;
 	case CONFIG_LOG_FORMAT:
 		if (strcmp(value, "combined") != 0 && strcmp(value, "json") != 0) {
 			snprintf(msg, msglen, "value '%s' is not a log format (%s)",
@@ -450,7 +477,7 @@ config_apply(struct lf_config *c, const struct config_key *k, const char *value,
 	}
 
 	/* the string-valued keys */
-	if (k->type == CONFIG_LISTEN)
+	if (k->type == CONFIG_LISTEN || k->type == CONFIG_TEXT)
 		s = strdup(value);
 	else
 		s = config_path_resolve(relto, value);

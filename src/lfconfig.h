@@ -33,6 +33,8 @@ enum lf_mode {
 #define LF_DEFAULT_REQUEST_TIMEOUT_S	10
 #define LF_DEFAULT_MAX_CONNECTIONS	10000
 #define LF_DEFAULT_STATS_INTERVAL_S	10
+#define LF_DEFAULT_STATIC_MEMORY_MAX	(256u << 10)
+#define LF_STATIC_MEMORY_MAX_MAX	(64u << 20)
 
 #ifdef SYSCONFDIR
 #define LF_DEFAULT_CONFIG_PATH		SYSCONFDIR "/lfserver.ini"
@@ -55,6 +57,11 @@ struct lf_config {
 	unsigned	 request_timeout;	/* [server] seconds, 1..3600, default 10 */
 	unsigned	 max_connections;	/* [server] 1..1000000, default 10000 */
 	unsigned	 stats_interval;	/* [stats] interval, seconds, 0 = off, default 10 */
+	/* static files (docroot.h) */
+	unsigned	 static_memory_max;	/* [server] bytes, 0..64 MiB, default 256 KiB */
+	char		*cache_control;		/* [server] Cache-Control value; NULL: none */
+	char		*mime_types;		/* [server] mime.types file; NULL: /etc/mime.types if present */
+	bool		 docroot_watch;		/* [server] follow docroot changes, default yes */
 	bool		 public_stats;		/* [server] public_stats: /stats on the public port, default off */
 	char		*admin_listen;		/* [server] admin_listen: ADDR:PORT or /unix/path; NULL: none */
 	char		*access_log;		/* [server] access_log: NULL = off, "journal", or an absolute path */

@@ -379,8 +379,12 @@ daemon_reload(struct daemon *d)
 		if (r == 0)
 			r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
 		config_free(&cfg);
+		if (r == 0 && server_warning(nsrv) != NULL)
+			log_warnx("%s", server_warning(nsrv));
 		if (r == 0 && (r = daemon_accesslog(nsrv, d->stats, err, sizeof(err))) < 0)
 			server_free(nsrv);
+		if (r == 0 && server_warning(nsrv) != NULL)
+			log_warnx("%s", server_warning(nsrv));
 	}
 	if (r < 0) {
 		daemon_reload_failed(d, started, err);
@@ -827,6 +831,8 @@ main(int argc, char **argv)
 	if (stats_create(&d.stats) < 0)
 		fatalx("out of memory");
 	r = daemon_build(&d, &d.srv, err, sizeof(err));
+	if (r == 0 && server_warning(d.srv) != NULL)
+		log_warnx("%s", server_warning(d.srv));
 	if (d.check) {
 		if (r < 0)
 			log_errx("%s", err);

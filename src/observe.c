@@ -25,7 +25,8 @@ observe_request(const struct conn_worker *w, int fd, const struct http_request *
 	e.fd = fd;
 	e.status = resp->status;
 	/* an error page's body is not the handler's: it counts as none */
-	e.bytes = resp->body != NULL && req->method != HTTP_HEAD ? resp->body_len : 0;
+	e.bytes = (resp->body != NULL || resp->sendfile) &&
+	    req->method != HTTP_HEAD ? resp->body_len : 0;
 	e.us = us;
 	accesslog_request(w->srv->alog, w->shard->index, &e);
 }

@@ -51,6 +51,7 @@ static const struct {
 	{ "handler", KALL },
 	{ "prefix", KALL },
 	{ "docroot", K(ROUTE_STATIC) },
+	{ "cache_control", K(ROUTE_STATIC) },
 	{ "n", K(ROUTE_CPU) | K(ROUTE_MIXED) },
 	{ "n_max", K(ROUTE_CPU) },
 	{ "ms", K(ROUTE_IO) | K(ROUTE_MIXED) },
@@ -96,6 +97,7 @@ routes_free(struct routes *r)
 	for (i = 0; i < r->n; i++) {
 		free(r->v[i].path);
 		free(r->v[i].docroot);
+		free(r->v[i].cache_control);
 	}
 	free(r->v);
 	r->v = NULL;
@@ -296,7 +298,21 @@ routes_one(struct routes_parse *p, const config_setting_t *g, struct route *rt)
 			    &rt->io_ms_max);
 		else if (strcmp(name, "weights") == 0)
 			rv = routes_weights(p, s, what, rt);
-		else if (strcmp(name, "docroot") == 0) {
+		else if (strcmp(name, "cache_control") == 0) {
+			const char *cc = NULL, *q;
+
+			if ((rv = routes_get_string(p, s, what, &cc)) != 0)
+				return rv;
+			for (q = cc; *q != '\0'; q++)
+				if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+					return routes_error(p, s, "%s: cache_control "
+					    "must be printable ASCII", what);
+			if (*cc == '\0')
+				return routes_error(p, s, "%s: empty cache_control",
+				    what);
+			if ((rt->cache_control = strdup(cc)) == NULL)
+				return -ENOMEM;
+		} else if (strcmp(name, "docroot") == 0) {
 			if ((rv = routes_get_string(p, s, what, &docroot)) != 0)
 				return rv;
 			if (*docroot == '\0')

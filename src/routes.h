@@ -32,6 +32,7 @@ struct route {
 	enum route_kind	 kind;
 	/* static: the request path minus `path` is looked up in the docroot */
 	char		*docroot;	/* static: this route's docroot; NULL = the ini's */
+	char		*cache_control;	/* static: Cache-Control; NULL = the ini's */
 	unsigned	 cpu_n;		/* cpu, mixed: default n */
 	unsigned	 cpu_n_max;	/* cpu: cap for ?n= (<= ROUTE_CPU_N_MAX) */
 	unsigned	 io_ms;		/* io, mixed: default ms */

@@ -10,6 +10,7 @@
 
 #include "accesslog.h"
 #include "docroot.h"
+#include "mime.h"
 #include "server.h"
 #include "stats.h"
 
@@ -25,6 +26,7 @@ int
 server_build(struct server **out, const struct lf_config *cfg,
     struct stats *stats, char *err, size_t errlen)
 {
+	struct docroot_opts opts;
 	struct server *srv;
 	size_t i;
 	int r;
@@ -54,7 +56,16 @@ server_build(struct server **out, const struct lf_config *cfg,
 			snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	r = docroot_load(&srv->docroot, cfg->docroot, err, errlen);
+	/* /etc/mime.types is optional; a file the ini names is not */
+	r = mime_load(&srv->mime, cfg->mime_types != NULL ? cfg->mime_types :
+	    access(MIME_DEFAULT_PATH, R_OK) == 0 ? MIME_DEFAULT_PATH : NULL,
+	    err, errlen);
+	if (r < 0)
+		goto fail;
+	opts.memory_max = cfg->static_memory_max;
+	opts.mime = srv->mime;
+	opts.watch = cfg->docroot_watch;
+	r = docroot_load_opts(&srv->docroot, cfg->docroot, &opts, err, errlen);
 	if (r < 0)
 		goto fail;
 	srv->docroots = calloc(srv->routes.n ? srv->routes.n : 1, sizeof(*srv->docroots));
@@ -75,7 +86,8 @@ server_build(struct server **out, const struct lf_config *cfg,
 			rt->stats_slot = stats_route_slot(stats, rt->path);
 		if (rt->kind != ROUTE_STATIC || rt->docroot == NULL)
 			continue;
-		r = docroot_load(&srv->docroots[i], rt->docroot, err, errlen);
+		r = docroot_load_opts(&srv->docroots[i], rt->docroot, &opts,
+		    err, errlen);
 		if (r < 0)
 			goto fail;
 		rt->dr = srv->docroots[i];
@@ -101,6 +113,7 @@ server_free(struct server *srv)
 	free(srv->docroots);
 	free(srv->turns);
 	docroot_free(srv->docroot);
+	mime_free(srv->mime);
 	routes_free(&srv->routes);
 	config_free(&srv->cfg);
 	free(srv);
@@ -123,4 +136,15 @@ server_docroot_counts(const struct server *srv, size_t *files, size_t *skipped)
 		*files += docroot_count(srv->docroots[i]);
 		*skipped += docroot_skipped(srv->docroots[i]);
 	}
+}
+
+const char *
+server_warning(const struct server *srv)
+{
+	const char *w = docroot_watch_error(srv->docroot);
+	size_t i;
+
+	for (i = 0; w == NULL && i < srv->routes.n; i++)
+		w = docroot_watch_error(srv->docroots[i]);
+	return w;
 }

@@ -16,6 +16,7 @@
 
 struct accesslog;
 struct docroot;
+struct mime;
 struct stats;
 
 struct server {
@@ -24,6 +25,7 @@ struct server {
 	struct routes		 routes;
 	struct docroot		**docroots;	/* one per route; NULL unless static */
 	struct docroot		*docroot;	/* the ini's docroot (or the built-in page) */
+	struct mime		*mime;		/* Content-Types, for every docroot */
 	atomic_ulong		*turns;		/* one per route: what route.turn points at */
 	struct stats		*stats;		/* shared across reloads, owned by main */
 	struct accesslog	*alog;		/* NULL: off; set by main, freed with the server */
@@ -40,5 +42,8 @@ const struct docroot *server_docroot(const struct server *srv, const struct rout
 unsigned server_online_cpus(void);
 /* Files served and left out, over the ini's docroot and every route's. */
 void server_docroot_counts(const struct server *srv, size_t *files, size_t *skipped);
+/* A problem worth a warning that did not fail the build (a docroot that
+ * cannot be watched), or NULL. */
+const char *server_warning(const struct server *srv);
 
 #endif

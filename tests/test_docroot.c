@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,14 +61,42 @@ link_to(const char *target, const char *rel)
 	}
 }
 
-/* Looks PATH up as a request would reach it: through http_normalize_path. */
+/*
+ * Looks PATH up as a request would reach it: through http_normalize_path.
+ * The reference is dropped at once: the index holds its own, and nothing
+ * rebuilds it here, so the pointer stays valid until docroot_free.
+ */
 static const struct docroot_file *
 get(const struct docroot *d, const char *path)
 {
+	struct docroot_hit hit;
 	char norm[256];
 	int n = http_normalize_path(path, strlen(path), norm, sizeof(norm));
 
-	return n < 0 ? NULL : docroot_lookup(d, norm, n);
+	if (n < 0 || docroot_get(d, norm, n, 0, 0, &hit) < 0 || hit.dir)
+		return NULL;
+	docroot_file_put(hit.file);
+	return hit.file;
+}
+
+/* Whether PATH is a directory named without its slash. */
+static bool
+is_dir(const struct docroot *d, const char *path)
+{
+	struct docroot_hit hit;
+
+	return docroot_get(d, path, strlen(path), 0, 0, &hit) == 0 && hit.dir;
+}
+
+static const struct docroot_file *
+lookup(const struct docroot *d, const char *path, size_t len)
+{
+	struct docroot_hit hit;
+
+	if (docroot_get(d, path, len, 0, 0, &hit) < 0 || hit.dir)
+		return NULL;
+	docroot_file_put(hit.file);
+	return hit.file;
 }
 
 static bool
@@ -129,12 +159,17 @@ test_tree(void)
 	link_to("sub", "root/link_dir");
 	link_to("missing", "root/dangling");
 	link_to("loop", "root/loop");
+	/* issue 8, defect 8: links must not publish what the walk hides */
+	link_to(".hidden", "root/dotlink");
+	link_to(".git/config", "root/gitlink");
+	link_to("../sub/.dot/y.txt", "root/sub/dotlink2");
+	link_to(".well-known/acme", "root/acmelink");
 	snprintf(path, sizeof(path), "%s/root/fifo", top);
 	ok(mkfifo(path, 0644) == 0, "fifo made");
 	snprintf(path, sizeof(path), "%s/root/big.bin", top);
 	fd = open(path, O_WRONLY | O_CREAT, 0644);
-	ok(fd >= 0 && ftruncate(fd, (off_t)DOCROOT_MAX_FILE + 1) == 0,
-	    "sparse file one byte over DOCROOT_MAX_FILE");
+	ok(fd >= 0 && ftruncate(fd, (off_t)(64u << 20) + 1) == 0,
+	    "sparse file one byte over 64 MiB (the old size limit)");
 	close(fd);
 
 	snprintf(path, sizeof(path), "%s/root", top);
@@ -145,11 +180,13 @@ test_tree(void)
 	/*
 	 * index.html style.css app.js data.json Logo.PNG noext empty.txt
 	 * "a b.txt" .well-known/acme sub/index.html sub/page.htm
-	 * sub/deeper/x.txt nodir/file.svg link_in.css nodir/up.txt
+	 * sub/deeper/x.txt nodir/file.svg link_in.css nodir/up.txt big.bin
+	 * acmelink
 	 */
-	ok(docroot_count(d) == 15, "15 files loaded (got %zu)", docroot_count(d));
-	/* link_out link_rel_out link_dir dangling loop fifo big.bin */
-	ok(docroot_skipped(d) == 7, "7 entries skipped (got %zu)",
+	ok(docroot_count(d) == 17, "17 files indexed (got %zu)", docroot_count(d));
+	/* link_out link_rel_out link_dir dangling loop fifo dotlink gitlink
+	 * sub/dotlink2 */
+	ok(docroot_skipped(d) == 9, "9 entries skipped (got %zu)",
 	    docroot_skipped(d));
 	{
 		const char *note = docroot_skipped_note(d);
@@ -160,7 +197,7 @@ test_tree(void)
 			named++;
 		ok(named == 5, "the skipped note names the first 5 with a reason "
 		    "(%d): %s", named, note);
-		ok((strstr(note, "/big.bin (larger than the 64 MiB limit)") != NULL ||
+		ok((strstr(note, "(a link to a dotfile)") != NULL ||
 		    strstr(note, "/fifo (not a regular file)") != NULL ||
 		    strstr(note, "(a link leading out of the docroot)") != NULL) &&
 		    strstr(note, ".hidden") == NULL, "... e.g. %s", note);
@@ -170,7 +207,8 @@ test_tree(void)
 	ok(has(d, "/index.html", "<h1>root</h1>\n", html), "/index.html");
 	ok(get(d, "/") == get(d, "/index.html"), "one file behind both names");
 	ok(has(d, "/sub/", "<h1>sub</h1>\n", html), "/sub/ serves its index");
-	ok(has(d, "/sub", "<h1>sub</h1>\n", html), "/sub serves its index too");
+	ok(get(d, "/sub") == NULL && is_dir(d, "/sub"),
+	    "/sub is a directory (the handler redirects to /sub/)");
 	ok(has(d, "/sub/index.html", "<h1>sub</h1>\n", html),
 	    "/sub/index.html");
 	ok(has(d, "/sub/page.htm", "page", html), ".htm is HTML");
@@ -207,16 +245,37 @@ test_tree(void)
 	ok(get(d, "/sub/deeper/.well-known/z") == NULL,
 	    ".well-known only at the root");
 	ok(get(d, "/fifo") == NULL, "fifo skipped");
-	ok(get(d, "/big.bin") == NULL, "oversized file skipped");
+	ok(get(d, "/dotlink") == NULL, "symlink to a dotfile: not served");
+	ok(get(d, "/gitlink") == NULL,
+	    "symlink into a dot directory: not served");
+	ok(get(d, "/sub/dotlink2") == NULL,
+	    "symlink into a nested dot directory: not served");
+	ok(has(d, "/acmelink", "token", "application/octet-stream"),
+	    "symlink into /.well-known: served");
+	f = get(d, "/big.bin");
+	ok(f != NULL && f->data == NULL && f->len == (64u << 20) + 1,
+	    "a file over static_memory_max is indexed, on disk (%zu)",
+	    f ? f->len : 0);
+	if (f != NULL) {
+		struct docroot_open o;
+
+		ok(docroot_file_open(f, &o) == 0 && o.fd >= 0 &&
+		    o.len == (64u << 20) + 1 && o.etag[0] == '"',
+		    "and opened per response, with its size and ETag");
+		if (o.fd >= 0)
+			close(o.fd);
+	}
 	ok(get(d, "/nope") == NULL, "miss");
-	ok(get(d, "/nodir/") == NULL && get(d, "/nodir") == NULL,
-	    "directory without index.html: miss");
+	ok(get(d, "/nodir/") == NULL && is_dir(d, "/nodir"),
+	    "directory without index.html: a miss with the slash");
+	ok(!is_dir(d, "/.git") && !is_dir(d, "/sub/.dot"),
+	    "dot directories are not directories either");
 	ok(get(d, "/style.css/") == NULL, "file with a trailing slash: miss");
 	ok(get(d, "/sub/page") == NULL, "no extension guessing");
 	ok(get(d, "/INDEX.HTML") == NULL, "lookups are case-sensitive");
-	ok(docroot_lookup(d, "/index.htm", 10) == NULL, "prefix of a name: miss");
-	ok(docroot_lookup(d, "/index.html", 11) != NULL &&
-	    docroot_lookup(d, "/index.htmlx", 11) != NULL,
+	ok(lookup(d, "/index.htm", 10) == NULL, "prefix of a name: miss");
+	ok(lookup(d, "/index.html", 11) != NULL &&
+	    lookup(d, "/index.htmlx", 11) != NULL,
 	    "lookup uses the length, not a NUL");
 
 	f = get(d, "/style.css");
@@ -251,8 +310,8 @@ test_builtin(void)
 
 	ok(docroot_load(&d, NULL, err, sizeof(err)) == 0 && d != NULL,
 	    "built-in docroot");
-	f = docroot_lookup(d, "/", 1);
-	ok(f != NULL && f == docroot_lookup(d, "/index.html", 11),
+	f = lookup(d, "/", 1);
+	ok(f != NULL && f == lookup(d, "/index.html", 11),
 	    "built-in page at / and /index.html");
 	ok(f != NULL && f->len >= 600 && f->len <= 1024 &&
 	    f->len == strlen(f->data), "built-in page is 600..1024 bytes (%zu)",
@@ -261,11 +320,11 @@ test_builtin(void)
 	    strncmp(f->data, "<!DOCTYPE html>", 15) == 0, "and is an HTML page");
 	ok(f != NULL && strcmp(f->content_type, "text/html; charset=utf-8") == 0,
 	    "built-in page type");
-	ok(docroot_count(d) == 1 && docroot_lookup(d, "/x", 2) == NULL,
+	ok(docroot_count(d) == 1 && lookup(d, "/x", 2) == NULL,
 	    "nothing else");
 	docroot_free(d);
 	docroot_free(NULL);
-	ok(docroot_lookup(NULL, "/", 1) == NULL && docroot_count(NULL) == 0,
+	ok(lookup(NULL, "/", 1) == NULL && docroot_count(NULL) == 0,
 	    "NULL docroot is empty");
 }
 
@@ -305,10 +364,127 @@ test_mime(void)
 	ok(good, "Content-Type table");
 }
 
+struct reader {
+	const struct docroot	*d;
+	_Atomic bool		*stop;
+	unsigned long		 gets, bad;
+};
+
+/* Looks up /w.txt until told to stop: every body seen must be whole. */
+static void *
+reader_run(void *arg)
+{
+	struct reader *r = arg;
+	struct docroot_hit hit;
+
+	while (!atomic_load(r->stop)) {
+		if (docroot_get(r->d, "/w.txt", 6, 0, 0, &hit) != 0)
+			continue;	/* between a delete and a create */
+		r->gets++;
+		if (hit.file->len != 8 || memcmp(hit.file->data, "version", 7) != 0)
+			r->bad++;
+		docroot_file_put(hit.file);
+	}
+	return NULL;
+}
+
+static bool
+wait_generation(const struct docroot *d, unsigned long gen)
+{
+	int i;
+
+	for (i = 0; i < 300 && docroot_generation(d) <= gen; i++)
+		usleep(10000);
+	return docroot_generation(d) > gen;
+}
+
+/* Changes seen without a reload; readers race the rebuilds (run under TSan). */
+static void
+test_watch(void)
+{
+	struct docroot_opts o = { .memory_max = 1 << 20, .watch = true };
+	struct docroot_hit hit, old;
+	struct docroot *d = NULL;
+	_Atomic bool stop = false;
+	struct reader r[2];
+	pthread_t th[2];
+	char err[256] = "", path[256];
+	unsigned long gen;
+	int i;
+
+	snprintf(top, sizeof(top), "/tmp/lf-docroot-XXXXXX");
+	if (mkdtemp(top) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	put("w.txt", "version0");
+	ok(docroot_load_opts(&d, top, &o, err, sizeof(err)) == 0 &&
+	    docroot_watch_error(d) == NULL, "watched docroot loads (%s)", err);
+	if (d == NULL)
+		return;
+	ok(docroot_get(d, "/w.txt", 6, 0, 0, &old) == 0 && old.file->len == 8,
+	    "a reference to version0 is held");
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct reader){ d, &stop, 0, 0 };
+		pthread_create(&th[i], NULL, reader_run, &r[i]);
+	}
+	for (i = 1; i <= 5; i++) {
+		char v[16];
+
+		gen = docroot_generation(d);
+		snprintf(v, sizeof(v), "version%d", i);
+		snprintf(path, sizeof(path), "%s/w.tmp", top);
+		put("w.tmp", v);
+		snprintf(err, sizeof(err), "%s/w.txt", top);
+		rename(path, err);
+		if (!wait_generation(d, gen))
+			break;
+	}
+	ok(i == 6, "5 renames over the file: 5 rebuilds seen (generation %lu)",
+	    docroot_generation(d));
+	ok(docroot_get(d, "/w.txt", 6, 0, 0, &hit) == 0 &&
+	    memcmp(hit.file->data, "version5", 8) == 0, "the last version is served");
+	docroot_file_put(hit.file);
+	gen = docroot_generation(d);
+	snprintf(path, sizeof(path), "%s/w.txt", top);
+	unlink(path);
+	ok(wait_generation(d, gen) &&
+	    docroot_get(d, "/w.txt", 6, 0, 0, &hit) == -ENOENT,
+	    "a deleted file is gone");
+	gen = docroot_generation(d);
+	snprintf(path, sizeof(path), "%s/sub", top);
+	mkdir(path, 0755);
+	put("sub/n.txt", "new");
+	ok(wait_generation(d, gen), "a new directory: rebuilt");
+	for (i = 0; i < 300; i++) {
+		if (docroot_get(d, "/sub/n.txt", 10, 0, 0, &hit) == 0)
+			break;
+		usleep(10000);
+	}
+	ok(i < 300 && hit.file->len == 3, "its file is served");
+	if (i < 300)
+		docroot_file_put(hit.file);
+	atomic_store(&stop, true);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ok(r[0].gets > 0 && r[1].gets > 0 && r[0].bad == 0 && r[1].bad == 0,
+	    "readers during the rebuilds saw whole files only (%lu, %lu gets)",
+	    r[0].gets, r[1].gets);
+	ok(memcmp(old.file->data, "version0", 8) == 0,
+	    "the reference taken before the changes still reads version0");
+	docroot_free(d);
+	ok(memcmp(old.file->data, "version0", 8) == 0,
+	    "and outlives the docroot itself");
+	docroot_file_put(old.file);
+	snprintf(path, sizeof(path), "rm -rf '%s'", top);
+	ok(system(path) == 0, "temporary tree removed");
+}
+
 int
 main(void)
 {
 	test_tree();
+	test_watch();
 	test_builtin();
 	test_mime();
 	return done_testing();

@@ -231,7 +231,11 @@ main(void)
 	    strcmp(resp.content_type, "application/json") == 0 &&
 	    body_has(&resp, "\"mode\":\"lockfree\"") && body_has(&resp, "\"requests\":"),
 	    "/stats with public_stats = on is JSON with the mode and counters");
+	ok(get("OPTIONS /stats HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200,
+	    "OPTIONS /stats with public_stats = on: 200");
 	srv->cfg.public_stats = false;
+	ok(get("OPTIONS /stats HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 404,
+	    "OPTIONS /stats with public_stats off: 404, as GET");
 
 	ok(get("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
 	    body_has(&resp, "lfserver") && strncmp(resp.content_type, "text/html", 9) == 0,
@@ -251,11 +255,42 @@ main(void)
 		    "If-None-Match: * is 304");
 		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n\r\n", &resp) == 200,
 		    "If-None-Match with another tag: 200");
+		/* RFC 9110 13.1.1: If-Match, strong comparison, before If-None-Match */
+		snprintf(raw, sizeof(raw), "GET / HTTP/1.1\r\nHost: x\r\nIf-Match: \"a\", %s\r\n\r\n", tag);
+		ok(get(raw, &resp) == 200 && resp.body != NULL, "if-match-listed: 200");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Match: *\r\n\r\n", &resp) == 200,
+		    "if-match-star: 200");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Match: \"other\"\r\n\r\n", &resp) == 412 &&
+		    resp.body == NULL, "if-match-other: 412, no body (the error page follows)");
+		snprintf(raw, sizeof(raw), "GET / HTTP/1.1\r\nHost: x\r\nIf-Match: W/%s\r\n\r\n", tag);
+		ok(get(raw, &resp) == 412, "if-match-weak: a weak tag never matches: 412");
+		snprintf(raw, sizeof(raw), "HEAD / HTTP/1.1\r\nHost: x\r\nIf-Match: \"other\"\r\n"
+		    "If-None-Match: %s\r\n\r\n", tag);
+		ok(get(raw, &resp) == 412, "if-match-before-if-none-match: 412, not 304");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n",
+		    &resp) == 200, "if-unmodified-since-no-date: ignored without a modification date");
 	}
+	ok(get("GET /cpu?n=10 HTTP/1.1\r\nHost: x\r\nIf-Match: \"x\"\r\n\r\n", &resp) == 412 &&
+	    resp.body == NULL, "if-match-no-etag: a handler without validators, If-Match \"x\": 412");
+	ok(get("GET /cpu?n=10 HTTP/1.1\r\nHost: x\r\nIf-Match: *\r\n\r\n", &resp) == 200,
+	    "if-match-star-no-etag: 200");
+	ok(get("GET /cpu?n=10 HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n", &resp) == 304 &&
+	    resp.body == NULL, "if-none-match-star-no-etag: 304");
+	ok(get("GET /cpu?n=10 HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"x\"\r\n\r\n", &resp) == 200,
+	    "if-none-match-tag-no-etag: 200");
+	ok(get("GET /cpu?n=abc HTTP/1.1\r\nHost: x\r\nIf-Match: \"x\"\r\n\r\n", &resp) == 400,
+	    "preconditions-ignored-on-error: a 400 stays 400 (RFC 9110 13.2.1)");
 	ok(get("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 404, "unknown path is 404");
 	ok(get("POST / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "POST is 405");
 	ok(get("DELETE /cpu HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 405, "DELETE is 405");
 	ok(get("BREW / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 501, "an unknown method is 501");
+	ok(get("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    resp.body == NULL && resp.body_len == 0,
+	    "options-asterisk: 200 without content (conn.c adds Allow)");
+	ok(get("OPTIONS /cpu HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200,
+	    "options-path: 200 for a route");
+	ok(get("OPTIONS /../x HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
+	    "OPTIONS of a path above the root: 400");
 	ok(get("GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,
 	    "/../../etc/passwd is refused");
 	ok(get("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 400,

@@ -13,15 +13,46 @@
 #include "http.h"
 #include "tap.h"
 
+typedef int (*parse_fn)(const char *, size_t, struct http_request *, int *);
+
+/*
+ * With LF_CORPUS_DIR set, every request a named case parses is saved there
+ * as one file: the parser fuzz targets' seed corpus (tests/fuzz/corpus/http,
+ * made by tests/fuzz/mkcorpus-http.sh). Off for the prefixes and the
+ * mutation loop, which add nothing a fuzzer would not find itself.
+ */
+static const char *corpus_dir;
+static bool corpus_on = true;
+
+static void
+corpus_save(const char *s, size_t len)
+{
+	char path[4096];
+	uint32_t h = 2166136261u;
+	size_t i;
+	FILE *f;
+
+	if (corpus_dir == NULL || !corpus_on || len == 0)
+		return;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	snprintf(path, sizeof(path), "%s/unit-%08x", corpus_dir, h);
+	if ((f = fopen(path, "wb")) == NULL)
+		return;
+	fwrite(s, 1, len, f);
+	fclose(f);
+}
+
 /* Parses S from an exact-size heap copy, so a sanitizer sees any overread. */
 static int
-parse_n(const char *s, size_t len, struct http_request *r, int *st)
+run_n(parse_fn fn, const char *s, size_t len, struct http_request *r, int *st)
 {
 	char *copy = malloc(len ? len : 1);
 	int n;
 
+	corpus_save(s, len);
 	memcpy(copy, s, len);
-	n = http_parse_request(copy, len, r, st);
+	n = fn(copy, len, r, st);
 	/* rebase pointers onto S so callers can still look at them */
 #define REBASE(f) if (r->f != NULL && r->f >= copy && r->f <= copy + len) r->f = s + (r->f - copy)
 	REBASE(method_str);
@@ -30,15 +61,34 @@ parse_n(const char *s, size_t len, struct http_request *r, int *st)
 	REBASE(query);
 	REBASE(host);
 	REBASE(if_none_match);
+	REBASE(if_match);
+	REBASE(if_unmodified_since);
+	REBASE(range);
+	REBASE(if_range);
+	REBASE(if_modified_since);
+	REBASE(accept_encoding);
 #undef REBASE
 	free(copy);
 	return n;
 }
 
 static int
+parse_n(const char *s, size_t len, struct http_request *r, int *st)
+{
+	return run_n(http_parse_request, s, len, r, st);
+}
+
+static int
 parse(const char *s, struct http_request *r, int *st)
 {
 	return parse_n(s, strlen(s), r, st);
+}
+
+/* The whole message: head and a body read with it. */
+static int
+msg_n(const char *s, size_t len, struct http_request *r, int *st)
+{
+	return run_n(http_parse_message, s, len, r, st);
 }
 
 static bool
@@ -63,17 +113,18 @@ expect_status(const char *req, int want, const char *what)
  * (an error may show before the end); the whole gives the same answer as
  * when it is fed at once.
  */
-static void
-check_prefixes(const char *req, const char *what)
+static bool
+prefixes_agree(parse_fn fn, const char *req, size_t len, const char *what)
 {
 	struct http_request full, r;
-	size_t len = strlen(req), k;
+	size_t k;
 	int nfull, stfull, n, st;
-	bool good = true;
+	bool good = true, was = corpus_on;
 
-	nfull = parse(req, &full, &stfull);
+	nfull = run_n(fn, req, len, &full, &stfull);
+	corpus_on = false;
 	for (k = 0; k < len && good; k++) {
-		n = parse_n(req, k, &r, &st);
+		n = run_n(fn, req, k, &r, &st);
 		if (nfull >= 0 && (size_t)nfull > k)
 			good = n == -2;
 		else if (nfull >= 0)
@@ -84,7 +135,15 @@ check_prefixes(const char *req, const char *what)
 			printf("# prefix %zu of %s: %d/%d, whole %d/%d\n", k,
 			    what, n, st, nfull, stfull);
 	}
-	ok(good, "every prefix of %s", what);
+	corpus_on = was;
+	return good;
+}
+
+static void
+check_prefixes(const char *req, const char *what)
+{
+	ok(prefixes_agree(http_parse_request, req, strlen(req), what),
+	    "every prefix of %s", what);
 }
 
 static void
@@ -161,14 +220,7 @@ test_valid(void)
 	    "OWS trimmed around a value");
 	ok(r.nheaders == 3, "empty value is a header");
 
-	s = "GET /lf HTTP/1.1\nHost: a\nContent-Length: 0\n\n";
-	n = parse(s, &r, &st);
-	ok(n == (int)strlen(s) && streq_n(r.path, r.path_len, "/lf") &&
-	    !r.has_body, "bare LF line endings");
-	s = "GET / HTTP/1.1\r\nHost: a\n\r\n";
-	n = parse(s, &r, &st);
-	ok(n == (int)strlen(s), "mixed LF and CRLF");
-	s = "\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	s = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
 	n = parse(s, &r, &st);
 	ok(n == (int)strlen(s) && r.method == HTTP_GET,
 	    "empty lines before the request line are skipped");
@@ -182,11 +234,6 @@ test_valid(void)
 	n = parse(s, &r, &st);
 	ok(n > 0 && r.method == HTTP_PUT && r.chunked && r.has_body &&
 	    r.keep_alive, "Transfer-Encoding: chunked");
-	s = "GET / HTTP/1.0\r\nConnection: keep-alive\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n";
-	n = parse(s, &r, &st);
-	ok(n > 0 && r.chunked && !r.keep_alive,
-	    "Transfer-Encoding in 1.0 forces close");
 	s = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\n";
 	n = parse(s, &r, &st);
 	ok(n > 0 && r.content_length == UINT64_MAX, "largest Content-Length");
@@ -244,9 +291,6 @@ test_valid(void)
 	s = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
 	n = parse(s, &r, &st);
 	ok(n > 0 && r.method == HTTP_CONNECT, "authority-form with CONNECT");
-	s = "GET /\xc3\xa9t\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n";
-	n = parse(s, &r, &st);
-	ok(n > 0 && r.path_len == 6, "obs-text bytes in the target");
 }
 
 static void
@@ -281,7 +325,6 @@ test_errors(void)
 	expect_status("GET / HTTP/1.x\r\nHost: a\r\n\r\n", 400,
 	    "non-digit minor");
 	expect_status("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "HTTP/2.0");
-	expect_status("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "HTTP/1.2");
 	expect_status("GET / HTTP/0.9\r\n\r\n", 505, "HTTP/0.9 version");
 	expect_status("GET / HTTP/1.1\r\n\r\n", 400, "1.1 without Host");
 	expect_status("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400,
@@ -331,8 +374,13 @@ test_errors(void)
 	/* 501: a method over HTTP_MAX_METHOD, even before its end arrives */
 	expect_status("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG / HTTP/1.1\r\nHost: a\r\n\r\n",
 	    501, "33-byte method");
-	expect_status("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG", 501,
-	    "33-byte method, no more bytes yet");
+	{
+		struct http_request r;
+		int st;
+
+		ok(parse("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG", &r, &st) == -2,
+		    "33-byte method, no more bytes yet: need more");
+	}
 	{
 		struct http_request r;
 		int st, n;
@@ -417,7 +465,7 @@ test_prefixes(void)
 		"GET /a/b?c=d HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n"
 		    "Accept: */*\r\nConnection: keep-alive\r\n\r\n",
 		"HEAD / HTTP/1.0\r\n\r\n",
-		"GET / HTTP/1.0\nConnection: keep-alive\n\n",
+		"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 		"\r\nGET / HTTP/1.1\r\nHost:a\r\n\r\n",
 		"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n",
 		"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -442,11 +490,304 @@ test_prefixes(void)
 	}
 }
 
+/*
+ * RFC 9112 / 9110 requirements, one named case each (docs/CONFORMANCE.md
+ * cites the names). WANT is the status of a rejected message, 0 for one
+ * accepted whole (the returned length is all of it), -2 for "need more".
+ * Each case is parsed as a message (head and the body read with it), and
+ * every prefix of it must agree with the whole.
+ */
+#define H11	"GET / HTTP/1.1\r\n"
+#define POST	"POST / HTTP/1.1\r\nHost: a\r\n"
+#define TECH	POST "Transfer-Encoding: chunked\r\n\r\n"
+
+static const struct conf_case {
+	const char	*name;
+	const char	*req;
+	int		 want;
+} conf_cases[] = {
+	/* RFC 9112 3.2 and RFC 9110 7.2: Host */
+	{ "host-missing-1.1", H11 "\r\n", 400 },
+	{ "host-missing-1.0", "GET / HTTP/1.0\r\n\r\n", 0 },
+	{ "host-twice", H11 "Host: a\r\nHost: b\r\n\r\n", 400 },
+	{ "host-twice-same", H11 "Host: a\r\nhost: a\r\n\r\n", 400 },
+	{ "host-userinfo", H11 "Host: user@host\r\n\r\n", 400 },
+	{ "host-userinfo-port", H11 "Host: user:pw@host:80\r\n\r\n", 400 },
+	{ "host-path", H11 "Host: host:80/path\r\n\r\n", 400 },
+	{ "host-empty", H11 "Host: \r\n\r\n", 400 },
+	{ "host-list", H11 "Host: a, b\r\n\r\n", 400 },
+	{ "host-list-comma", H11 "Host: a,b\r\n\r\n", 400 },
+	{ "host-space", H11 "Host: a b\r\n\r\n", 400 },
+	{ "host-bad-char", H11 "Host: a<b\r\n\r\n", 400 },
+	{ "host-bad-obs-text", H11 "Host: \xc3\xa9\r\n\r\n", 400 },
+	{ "host-port-not-digits", H11 "Host: a:8x\r\n\r\n", 400 },
+	{ "host-port-too-big", H11 "Host: a:65536\r\n\r\n", 400 },
+	{ "host-port-six-digits", H11 "Host: a:000080\r\n\r\n", 400 },
+	{ "host-port-only", H11 "Host: :80\r\n\r\n", 400 },
+	{ "host-ipv6-unclosed", H11 "Host: [::1\r\n\r\n", 400 },
+	{ "host-ipv6-empty", H11 "Host: []\r\n\r\n", 400 },
+	{ "host-pct-bad", H11 "Host: a%4\r\n\r\n", 400 },
+	{ "host-invalid-1.0", "GET / HTTP/1.0\r\nHost: a@b\r\n\r\n", 400 },
+	{ "host-name-port", H11 "Host: www.example.com:8080\r\n\r\n", 0 },
+	{ "host-empty-port", H11 "Host: example.com:\r\n\r\n", 0 },
+	{ "host-ipv4", H11 "Host: 127.0.0.1:7878\r\n\r\n", 0 },
+	{ "host-ipv6", H11 "Host: [::1]:7878\r\n\r\n", 0 },
+	{ "host-pct", H11 "Host: a%41b_c~d\r\n\r\n", 0 },
+	/* RFC 9112 3.2.2: absolute-form */
+	{ "absolute-form", "GET http://a.example/x?y HTTP/1.1\r\nHost: b\r\n\r\n", 0 },
+	{ "absolute-form-no-host", "GET http://a/x HTTP/1.1\r\n\r\n", 400 },
+	{ "absolute-form-userinfo", "GET http://u@a/x HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "absolute-form-bad-port", "GET http://a:x/ HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "absolute-form-other-scheme", "GET ftp://a/x HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "authority-form-not-connect", "GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "authority-form-no-port", "CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "asterisk-form-options", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 0 },
+	{ "asterisk-form-get", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	/* RFC 9112 3 and RFC 3986: the request-target */
+	{ "target-fragment", "GET /a#f HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-non-ascii", "GET /\xc3\xa9t\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-non-ascii-query", "GET /a?\xff HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-control", "GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-tab", "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-del", "GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-space", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-quote", "GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-angle", "GET /a<b>c HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-long-bad-byte", "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\x80 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "target-whatwg-bytes", "GET /a|b^c`d{e}f[g]h\\?i[]=1 HTTP/1.1\r\nHost: a\r\n\r\n", 0 },
+	{ "target-rfc3986-bytes", "GET /a-._~!$&'()*+,;=:@%20/?x=/? HTTP/1.1\r\nHost: a\r\n\r\n", 0 },
+	{ "target-empty", "GET  HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	/* RFC 9112 3: the request line */
+	{ "method-lowercase-is-token", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 0 },
+	{ "method-not-token", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "method-33-bytes", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG / HTTP/1.1\r\nHost: a\r\n\r\n", 501 },
+	{ "method-33-bytes-unfinished", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG", -2 },
+	{ "line-double-space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "line-tab", "GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "line-trailing-space", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400 },
+	{ "line-http09", "GET /\r\n\r\n", 400 },
+	{ "version-lowercase", "GET / http/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "version-two-digits", "GET / HTTP/1.10\r\nHost: a\r\n\r\n", 400 },
+	{ "version-1.2-as-1.1", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", 0 },
+	{ "version-1.2-needs-host", "GET / HTTP/1.2\r\n\r\n", 400 },
+	{ "version-2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505 },
+	{ "version-0.9", "GET / HTTP/0.9\r\n\r\n", 505 },
+	/* RFC 9112 2.2: line endings, empty lines */
+	{ "leading-crlf", "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 0 },
+	{ "leading-bare-lf", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "bare-lf-request-line", "GET / HTTP/1.1\nHost: a\r\n\r\n", 400 },
+	{ "bare-lf-field", H11 "Host: a\nX: b\r\n\r\n", 400 },
+	{ "bare-lf-end", H11 "Host: a\r\n\n", 400 },
+	{ "bare-cr-request-line", "GET / HTTP/1.1\rHost: a\r\n\r\n", 400 },
+	{ "bare-cr-value", H11 "Host: a\r\nX: a\rb\r\n\r\n", 400 },
+	{ "ws-before-first-field", H11 " Host: a\r\n\r\n", 400 },
+	/* RFC 9112 5: field lines */
+	{ "ws-before-colon", H11 "Host : a\r\n\r\n", 400 },
+	{ "obs-fold", H11 "Host: a\r\nX: b\r\n c\r\n\r\n", 400 },
+	{ "obs-fold-tab", H11 "Host: a\r\nX: b\r\n\tc\r\n\r\n", 400 },
+	{ "field-no-colon", H11 "Host: a\r\nNoColon\r\n\r\n", 400 },
+	{ "field-empty-name", H11 "Host: a\r\n: v\r\n\r\n", 400 },
+	{ "field-name-bracket", H11 "Host: a\r\nX[1]: v\r\n\r\n", 400 },
+	{ "field-value-control", H11 "Host: a\r\nX: a\x01z\r\n\r\n", 400 },
+	{ "field-value-obs-text", H11 "Host: a\r\nX: \xc3\xa9\r\n\r\n", 0 },
+	{ "field-value-empty", H11 "Host: a\r\nX:\r\n\r\n", 0 },
+	/* RFC 9112 6.3 and RFC 9110 8.6: Content-Length */
+	{ "cl-not-digits", POST "Content-Length: 1x\r\n\r\n", 400 },
+	{ "cl-negative", POST "Content-Length: -1\r\n\r\n", 400 },
+	{ "cl-plus", POST "Content-Length: +5\r\n\r\nhello", 400 },
+	{ "cl-hex", POST "Content-Length: 0x5\r\n\r\nhello", 400 },
+	{ "cl-inner-space", POST "Content-Length: 1 2\r\n\r\n", 400 },
+	{ "cl-empty", POST "Content-Length:\r\n\r\n", 400 },
+	{ "cl-list", POST "Content-Length: 5, 5\r\n\r\nhello", 400 },
+	{ "cl-differing", POST "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400 },
+	{ "cl-overflow", POST "Content-Length: 18446744073709551616\r\n\r\n", 400 },
+	{ "cl-same-twice", POST "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 0 },
+	{ "cl-body-read", POST "Content-Length: 5\r\n\r\nhello", 0 },
+	{ "cl-body-incomplete", POST "Content-Length: 5\r\n\r\nhel", -2 },
+	{ "cl-and-te", POST "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400 },
+	{ "te-and-cl", POST "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400 },
+	/* RFC 9112 6.1 and 6.3: Transfer-Encoding */
+	{ "te-gzip", POST "Transfer-Encoding: gzip\r\n\r\n", 400 },
+	{ "te-chunked-gzip", POST "Transfer-Encoding: chunked, gzip\r\n\r\n", 400 },
+	{ "te-chunked-then-gzip-line", POST "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400 },
+	{ "te-chunked-twice", POST "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400 },
+	{ "te-identity", POST "Transfer-Encoding: identity\r\n\r\n", 400 },
+	{ "te-empty", POST "Transfer-Encoding:\r\n\r\n", 400 },
+	{ "te-chunked-param", POST "Transfer-Encoding: chunked;a=b\r\n\r\n0\r\n\r\n", 400 },
+	{ "te-quoted", POST "Transfer-Encoding: \"chunked\"\r\n\r\n0\r\n\r\n", 400 },
+	{ "te-gzip-chunked", POST "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501 },
+	{ "te-http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400 },
+	{ "te-http10-with-cl", "POST / HTTP/1.0\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400 },
+	{ "te-case", POST "Transfer-Encoding: ChUnKeD\r\n\r\n0\r\n\r\n", 0 },
+	{ "te-empty-elements", POST "Transfer-Encoding: , chunked,\r\n\r\n0\r\n\r\n", 0 },
+	/* RFC 9112 7.1: chunked bodies */
+	{ "chunked", TECH "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 0 },
+	{ "chunked-upper-hex", TECH "A\r\n0123456789\r\n0\r\n\r\n", 0 },
+	{ "chunked-leading-zeros", TECH "0000000000000000005\r\nhello\r\n000\r\n\r\n", 0 },
+	{ "chunked-ext", TECH "5;ext\r\nhello\r\n0;last\r\n\r\n", 0 },
+	{ "chunked-ext-values", TECH "5;a=b;c=\"d \\\" e\"\r\nhello\r\n0\r\n\r\n", 0 },
+	{ "chunked-ext-bws", TECH "5 ;\ta = b\r\nhello\r\n0\r\n\r\n", 0 },
+	{ "chunked-trailer", TECH "5\r\nhello\r\n0\r\nX-T: v\r\nY: \r\n\r\n", 0 },
+	{ "chunked-ext-empty-name", TECH "5;\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-ext-no-value", TECH "5;a=\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-ext-unclosed-quote", TECH "5;a=\"b\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-underscore", TECH "1_0\r\n0123456789abcdef\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-0x", TECH "0x5\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-plus", TECH "+5\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-minus", TECH "-1\r\nh\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-empty", TECH "\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-space", TECH "5 \r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-leading-space", TECH " 5\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-65-bits", TECH "1ffffffffffffffff\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-2^64", TECH "10000000000000000\r\nhello\r\n0\r\n\r\n", 400 },
+	{ "chunked-size-2^64-1", TECH "ffffffffffffffff\r\nhello\r\n0\r\n\r\n", 413 },
+	{ "chunked-data-too-long", TECH "5\r\nhelloX\r\n0\r\n\r\n", 400 },
+	{ "chunked-data-too-short", TECH "5\r\nhell\r\n0\r\n\r\n", 400 },
+	{ "chunked-bare-lf", TECH "5\nhello\n0\n\n", 400 },
+	{ "chunked-trailer-bad", TECH "0\r\nX T: v\r\n\r\n", 400 },
+	{ "chunked-no-final-crlf", TECH "5\r\nhello\r\n0\r\n", -2 },
+	{ "chunked-on-get", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0 },
+	/* RFC 9110 10.1.1: Expect */
+	{ "expect-continue-answered-now", POST "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n", 0 },
+	{ "expect-continue-1.0-ignored", "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", -2 },
+};
+
+static void
+test_conformance(void)
+{
+	const struct conf_case *c;
+	struct http_request r;
+	size_t len;
+	int n, st;
+	bool good;
+
+	for (c = conf_cases; c < conf_cases + sizeof(conf_cases) /
+	    sizeof(conf_cases[0]); c++) {
+		len = strlen(c->req);
+		n = msg_n(c->req, len, &r, &st);
+		if (c->want > 0)
+			good = n == -1 && st == c->want;
+		else if (c->want == 0)
+			good = n == (int)len;
+		else
+			good = n == c->want;
+		ok(good, "%s: %s (got %d, status %d)", c->name,
+		    c->want > 0 ? "rejected" : c->want == 0 ? "accepted whole" :
+		    "needs more", n, st);
+		ok(prefixes_agree(http_parse_message, c->req, len, c->name),
+		    "%s: every prefix agrees", c->name);
+	}
+}
+
+/* What the accepted cases above leave in the request. */
+static void
+test_conformance_fields(void)
+{
+	struct http_request r;
+	const char *s;
+	char *big;
+	int n, st;
+
+	s = "GET http://a.example/x?y HTTP/1.1\r\nHost: b\r\n\r\n";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n > 0 && streq_n(r.host, r.host_len, "a.example") &&
+	    streq_n(r.path, r.path_len, "/x") && streq_n(r.query, r.query_len, "y"),
+	    "absolute-form: its authority replaces Host, its path is used");
+	s = "GET / HTTP/1.2\r\nHost: a\r\n\r\n";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n > 0 && r.minor == 1 && r.keep_alive, "version-1.2-as-1.1: minor 1");
+	s = POST "Content-Length: 5\r\n\r\nhello";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n == (int)strlen(s) && r.body_left == 0 && r.has_body,
+	    "cl-body-read: the body is part of the message");
+	n = parse(s, &r, &st);
+	ok(n == (int)strlen(s) - 5, "http_parse_request stops at the head");
+	s = POST "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n == (int)strlen(s) && r.expect_continue && r.body_left == 5,
+	    "expect-continue-answered-now: head only, body left to the caller");
+	s = POST "Expect: 100-Continue, foo\r\nContent-Length: 5\r\n\r\n";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n == (int)strlen(s) && r.expect_continue,
+	    "Expect: 100-continue found in a list, any case");
+	s = "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n == (int)strlen(s) && r.chunked && r.has_body && r.body_left == 0,
+	    "chunked-on-get: the chunked body is read with the head");
+
+	big = malloc(HTTP_MAX_LINE + 200000);
+	/* Content-Length bodies above HTTP_MAX_BODY_HELD are the caller's */
+	n = sprintf(big, POST "Content-Length: %d\r\n\r\n", HTTP_MAX_BODY_HELD + 1);
+	ok(msg_n(big, n, &r, &st) == n && r.body_left == HTTP_MAX_BODY_HELD + 1,
+	    "cl-body-large: head only, body_left is the Content-Length");
+	n = sprintf(big, POST "Content-Length: %d\r\n\r\n", HTTP_MAX_BODY_HELD);
+	memset(big + n, 'b', HTTP_MAX_BODY_HELD);
+	ok(msg_n(big, n + HTTP_MAX_BODY_HELD, &r, &st) == n + HTTP_MAX_BODY_HELD,
+	    "cl-body-held-limit: a body of exactly HTTP_MAX_BODY_HELD is read");
+	ok(msg_n(big, n + HTTP_MAX_BODY_HELD - 1, &r, &st) == -2,
+	    "... and waited for");
+	/* a chunked body that does not end within HTTP_MAX_BODY_HELD: 413 */
+	n = sprintf(big, TECH "%x\r\n", HTTP_MAX_BODY_HELD);
+	memset(big + n, 'c', HTTP_MAX_BODY_HELD + 100);
+	ok(msg_n(big, n + HTTP_MAX_BODY_HELD + 100, &r, &st) == -1 && st == 413,
+	    "chunked-too-large: 413");
+	ok(prefixes_agree(http_parse_message, big, n + HTTP_MAX_BODY_HELD + 100,
+	    "chunked-too-large"), "chunked-too-large: every prefix agrees");
+	n = sprintf(big, TECH "%x\r\n", HTTP_MAX_BODY_HELD - 10);
+	memset(big + n, 'c', HTTP_MAX_BODY_HELD - 10);
+	n += HTTP_MAX_BODY_HELD - 10;
+	n += sprintf(big + n, "\r\n0\r\n\r\n");
+	ok(msg_n(big, n, &r, &st) == -1 && st == 413,
+	    "chunked body whose end is past HTTP_MAX_BODY_HELD: 413");
+	/* method-100k: a token that fills the request line limit is 400 */
+	memset(big, 'A', 100000);
+	strcpy(big + 100000, " / HTTP/1.1\r\nHost: a\r\n\r\n");
+	ok(msg_n(big, strlen(big), &r, &st) == -1 && st == 400,
+	    "method-100k: 400, not 501: the request line is over its limit");
+	ok(msg_n(big, HTTP_MAX_LINE, &r, &st) == -2 &&
+	    msg_n(big, HTTP_MAX_LINE + 1, &r, &st) == -1 && st == 400,
+	    "method-100k: decided at HTTP_MAX_LINE + 1 bytes");
+	memset(big, 'A', HTTP_MAX_LINE - 1);
+	strcpy(big + HTTP_MAX_LINE - 1, " / HTTP/1.1\r\nHost: a\r\n\r\n");
+	ok(msg_n(big, strlen(big), &r, &st) == -1 && st == 501 &&
+	    r.method == HTTP_METHOD_OTHER && r.method_len == HTTP_MAX_LINE - 1,
+	    "method-8255: a method seen whole is 501");
+	free(big);
+
+	ok(http_if_match("*", 1, NULL) && http_if_match("\"a\"", 3, "\"a\"") &&
+	    http_if_match(" \"b\" , \"a\"", 10, "\"a\"") &&
+	    !http_if_match("W/\"a\"", 5, "\"a\"") &&
+	    !http_if_match("\"a\"", 3, "W/\"a\"") &&
+	    !http_if_match("\"a\"", 3, NULL) && !http_if_match("\"a\"", 3, "") &&
+	    !http_if_match("\"ab\"", 4, "\"a\""),
+	    "http_if_match: *, lists, strong comparison only");
+	s = "GET / HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\nIf-Unmodified-Since: y\r\n"
+	    "Range: bytes=1-2\r\nIf-Range: \"x\"\r\nIf-Modified-Since: z\r\n"
+	    "Accept-Encoding: gzip\r\n\r\n";
+	n = msg_n(s, strlen(s), &r, &st);
+	ok(n > 0 && streq_n(r.if_match, r.if_match_len, "\"x\"") &&
+	    streq_n(r.if_unmodified_since, r.if_unmodified_since_len, "y") &&
+	    streq_n(r.range, r.range_len, "bytes=1-2") &&
+	    streq_n(r.if_range, r.if_range_len, "\"x\"") &&
+	    streq_n(r.if_modified_since, r.if_modified_since_len, "z") &&
+	    streq_n(r.accept_encoding, r.accept_encoding_len, "gzip"),
+	    "conditional and range fields kept");
+	ok(http_parse_chunked("0\r\n\r\nGET", 8, 100, &st) == 5,
+	    "http_parse_chunked: its length, not what follows");
+	ok(http_parse_chunked("", 0, 100, &st) == -2, "http_parse_chunked: empty");
+	ok(http_parse_chunked("5\r\nhello\r\n0\r\n\r\n", 15, 15, &st) == 15,
+	    "http_parse_chunked: a body of exactly MAX bytes");
+	ok(http_parse_chunked("5\r\nhello\r\n0\r\n\r\n", 15, 14, &st) == -1 &&
+	    st == 413, "http_parse_chunked: one byte over MAX: 413");
+	ok(http_parse_chunked("6\r\nhello", 9, 9, &st) == -1 && st == 413,
+	    "http_parse_chunked: a chunk that cannot fit: 413 at its size line");
+}
+
 static void
 test_pipeline(void)
 {
 	const char *s = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
-	    "GET /b?q=1 HTTP/1.1\nHost: x\n\n"
+	    "GET /b?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"
 	    "HEAD /c HTTP/1.0\r\n\r\n"
 	    "GET /d HTT";
 	const char *want[] = { "/a", "/b", "/c" };
@@ -626,11 +967,32 @@ test_format(void)
 	CHECK_FORMAT(http_format_error(got_, sizeof(got_), 405, 0, false, true),
 	    "HTTP/1.1 405 Method Not Allowed\r\nDate: %s\r\nServer: lfserver\r\n"
 	    "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\nAllow: GET, HEAD\r\n\r\n",
+	    "Connection: close\r\nAllow: GET, HEAD, OPTIONS\r\n\r\n",
 	    "error 405 carries Allow", date_,
 	    strlen("<html><head><title>405 Method Not Allowed</title></head>"
 	    "<body><h1>405 Method Not Allowed</h1></body></html>\n"));
 
+	{
+		/* RFC 9112 6.1: lfserver frames every response by length */
+		static const int codes[] = { 200, 204, 304, 400, 404, 405, 413,
+		    500, 505 };
+		size_t i;
+		int m;
+		bool good = true;
+
+		for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+			for (m = 0; m <= 1; m++) {
+				memset(buf, 0, sizeof(buf));
+				good &= http_format_head(buf, sizeof(buf) - 1,
+				    codes[i], m, true, "text/plain", 5, NULL) > 0 &&
+				    strstr(buf, "Transfer-Encoding") == NULL;
+				memset(buf, 0, sizeof(buf));
+				good &= http_format_error(buf, sizeof(buf) - 1,
+				    codes[i], m, false, false) > 0 &&
+				    strstr(buf, "Transfer-Encoding") == NULL;
+			}
+		ok(good, "no response head carries Transfer-Encoding");
+	}
 	ok(http_format_head(buf, 40, 200, 1, true, "text/html", 10, NULL) == -1,
 	    "head: too small a buffer");
 	ok(http_format_error(buf, 150, 404, 1, true, false) == -1,
@@ -669,7 +1031,8 @@ test_random(void)
 		    "Accept: */*\r\n\r\n",
 		"HEAD /%2e%2e/x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
-		"PUT / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n",
+		"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n",
 		"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
 		"GET http://h/p HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"x\"\r\n\r\n",
 	};
@@ -678,6 +1041,7 @@ test_random(void)
 	long iters = 300000, i, bad = 0, complete = 0, partial = 0;
 	struct http_request r;
 
+	corpus_on = false;
 	for (i = 0; i < iters; i++) {
 		const char *s = seeds[rnd() % (sizeof(seeds) / sizeof(seeds[0]))];
 		size_t len = strlen(s), m, nm = 1 + rnd() % 4;
@@ -720,11 +1084,11 @@ test_random(void)
 				break;
 			}
 		}
-		n = parse_n(buf, len, &r, &st);
+		n = msg_n(buf, len, &r, &st);
 		partial += n == -2;
 		complete += n > 0;
-		if (n == -2 || (n == -1 && (st == 400 || st == 414 ||
-		    st == 431 || st == 501 || st == 505)))
+		if (n == -2 || (n == -1 && (st == 400 || st == 413 ||
+		    st == 414 || st == 431 || st == 501 || st == 505)))
 			continue;
 		if (n <= 0 || (size_t)n > len) {
 			bad++;
@@ -735,7 +1099,7 @@ test_random(void)
 			struct http_request r2;
 			int st2;
 
-			if (parse_n(buf, n, &r2, &st2) != n ||
+			if (msg_n(buf, n, &r2, &st2) != n ||
 			    r2.target_len != r.target_len ||
 			    r2.keep_alive != r.keep_alive)
 				bad++;
@@ -755,9 +1119,12 @@ test_random(void)
 int
 main(void)
 {
+	corpus_dir = getenv("LF_CORPUS_DIR");
 	test_valid();
 	test_errors();
 	test_prefixes();
+	test_conformance();
+	test_conformance_fields();
 	test_pipeline();
 	test_normalize();
 	test_uint();

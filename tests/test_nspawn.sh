@@ -11,7 +11,8 @@
 # Environment: LF_CI_CACHE (default /var/cache/lfserver-ci) holds the rootfs;
 # LF_CI_MIRROR overrides the Debian mirror; LF_CI_BINARY, a binary to run in
 # place of the one installed (to try a sanitizer or a debugging build);
-# LF_CI_KEEP=1 keeps the container's files (and journal) for a post-mortem.
+# LF_CI_KEEP=1 keeps the container's files (and journal) for a post-mortem;
+# LF_CI_NO_CONTAINER=1 skips the test.
 
 set -u
 
@@ -27,6 +28,8 @@ top_srcdir=$(cd "$srcdir" && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 say() { echo "# $*"; }
 
+[ -z "${LF_CI_NO_CONTAINER:-}" ] ||
+    skip "LF_CI_NO_CONTAINER is set (a package build: debian/rules)"
 [ "$(id -u)" = 0 ] || skip "needs root (systemd-nspawn, overlay mount)"
 for t in systemd-nspawn mmdebstrap journalctl; do
 	command -v $t >/dev/null 2>&1 ||

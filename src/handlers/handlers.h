@@ -17,15 +17,34 @@
 #include "routes.h"
 #include "server.h"
 
+struct docroot_file;
+
 struct response {
 	int		 status;
 	const char	*content_type;
 	const char	*body;
 	size_t		 body_len;
-	const char	*etag;		/* quoted entity tag, or NULL */
+	const char	*etag;		/* quoted entity tag, or NULL (also in hdrs) */
+	/*
+	 * A static file's body is sent by reference, never copied: FILE is a
+	 * referenced docroot file that BODY points into, or FD (>= 0) an open
+	 * file whose BODY_LEN bytes at FILE_OFF are sent with sendfile (BODY
+	 * is then NULL). response_release drops both.
+	 */
+	struct docroot_file *file;
+	int		 fd;
+	uint64_t	 file_off;
+	bool		 sendfile;	/* the body is (was) a descriptor's */
+	size_t		 hdrs_len;
+	char		 hdrs[512 + 3 * HTTP_MAX_TARGET];	/* more header lines */
+	char		 etag_buf[32];
+	char		 date_buf[30];
 	const struct route *route;	/* the route that matched, or NULL */
 	char		 buf[1024];
 };
+
+/* Drops what a response holds (file reference, descriptor). */
+void response_release(struct response *resp);
 
 /* Path is the normalised request path. */
 typedef void (*handler_fn)(const struct server *, const struct route *,
