@@ -379,8 +379,6 @@ daemon_reload(struct daemon *d)
 		if (r == 0)
 			r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
 		config_free(&cfg);
-		if (r == 0 && server_warning(nsrv) != NULL)
-			log_warnx("%s", server_warning(nsrv));
 		if (r == 0 && (r = daemon_accesslog(nsrv, d->stats, err, sizeof(err))) < 0)
 			server_free(nsrv);
 		if (r == 0 && server_warning(nsrv) != NULL)
