@@ -212,6 +212,59 @@ test_match(void)
 	ok(find(&r, "/") == NULL, "empty table matches nothing");
 }
 
+/*
+ * libconfig 1.5 wraps a plain integer literal to 32 bits (4294967301 -> 5,
+ * 2147483648 -> negative): each must be refused naming FILE:LINE and the key,
+ * wherever it sits, and a wide literal with the L suffix is range-checked.
+ */
+static void
+test_wrap(void)
+{
+	struct routes r = { NULL, 0 };
+	char inc[1024];
+
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "   n = 4294967301; }\n);\n", 3, "n = 4294967301 is out of range "
+	    "(not a 32-bit integer)"), "n = 2^32 + 5 is refused, not read as 5");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"io\";\n\n"
+	    "   ms_max = 2147483648; }\n);\n", 4, "ms_max = 2147483648 is out of "
+	    "range (not a 32-bit integer)"), "2^31 is refused, not negative");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"io\";\n"
+	    "   ms = -2147483649; }\n);\n", 3, "ms = -2147483649 is out of range "
+	    "(not a 32-bit integer)"), "-2^31 - 1 is refused");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"mixed\";\n"
+	    "   weights = { static = 1;\n cpu = 0x100000001; }; }\n);\n", 4,
+	    "cpu = 0x100000001 is out of range (not a 32-bit integer)"),
+	    "a wrapping hexadecimal weight is refused");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "   n = 99999999999999999999999; }\n);\n", 3, "n = "
+	    "99999999999999999999999 is out of range (not a 32-bit integer)"),
+	    "a literal beyond 64 bits is refused");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "   n = 4294967301L; }\n);\n", 3, "route '/a': n = 4294967301 is "
+	    "out of range (0..1000000)"), "a 64-bit literal is range-checked");
+	/* numbers in comments and strings are not settings */
+	ok(load(&r, "# n = 4294967301\nroutes = ( /* 4294967301 */\n"
+	    " { path = \"/4294967301\"; handler = \"cpu\"; // 4294967301\n"
+	    "   n = 2147; n_max = 0x7fffffff; } );\n") == -EINVAL &&
+	    strstr(errbuf, "n_max = 2147483647 is out of range (0..1000000)") != NULL,
+	    "comments and strings are skipped; 0x7fffffff is not a wrap (%s)",
+	    errbuf);
+	routes_free(&r);
+	ok(load(&r, "routes = ( /* 99999999999 */ { path = \"/9999999999\"; "
+	    "handler = \"cpu\"; # 4294967301\n n = 1000; } );\n") == 0 &&
+	    r.n == 1 && r.v[0].cpu_n == 1000, "a good file with big numbers in "
+	    "comments and strings loads (%s)", errbuf);
+	routes_free(&r);
+	snprintf(inc, sizeof(inc), "routes = ( { path = \"/a\"; handler = "
+	    "\"cpu\";\n@include \"%s\"\n } );\n",
+	    write_file("inc.conf", "\n\nn = 4294967301;\n"));
+	ok(load(&r, inc) == -EINVAL && strcmp(errbuf, "") != 0 &&
+	    strstr(errbuf, "inc.conf:3: n = 4294967301 is out of range") != NULL,
+	    "a wrap in an @include'd file names that file and line (%s)", errbuf);
+	routes_free(&r);
+}
+
 static void
 test_errors(void)
 {
@@ -402,6 +455,7 @@ main(void)
 	test_good_file();
 	test_match();
 	test_errors();
+	test_wrap();
 	test_shipped();
 	testdir_remove();
 	return done_testing();
