@@ -27,6 +27,7 @@
 
 #include <ini.h>
 
+#include "escape.h"
 #include "lfconfig.h"
 
 enum config_type {
@@ -418,6 +419,7 @@ config_set(struct lf_config *c, const char *section, const char *key,
 			snprintf(err, errlen, "%s: %s", origin, msg);
 		else
 			snprintf(err, errlen, "key '%s': %s", key, msg);
+		escape_inplace(err, errlen);
 	}
 	return rv;
 }
@@ -555,6 +557,7 @@ config_load(struct lf_config *c, const char *path, bool optional,
 		if (optional && rv == -ENOENT)
 			return 0;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rv));
+		escape_inplace(err, errlen);
 		return rv;
 	}
 	/* fopen() succeeds on a directory; reading it would fail later */
@@ -597,6 +600,8 @@ config_load(struct lf_config *c, const char *path, bool optional,
 		memset(&tmp, 0, sizeof(tmp));
 	}
 done:
+	if (rv != 0)
+		escape_inplace(err, errlen);
 	config_free(&tmp);
 	free(p.line);
 	fclose(p.fp);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "escape.h"
 #include "log.h"
 
 static bool log_debug_on;
@@ -46,7 +47,7 @@ log_to_journal(void)
 static void
 vlog(int prio, const char *fmt, va_list ap, int errnum)
 {
-	char line[1024];
+	char line[1024], safe[1024];
 	int n;
 
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -54,10 +55,12 @@ vlog(int prio, const char *fmt, va_list ap, int errnum)
 		return;
 	if (errnum != 0 && (size_t)n < sizeof(line))
 		snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(errnum));
+	/* messages carry paths, keys and request lines: no raw ESC may pass */
+	escape_str(safe, sizeof(safe), line);
 	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", prio, line);
+		fprintf(stderr, "<%d>%s\n", prio, safe);
 	else
-		fprintf(stderr, "lfserver: %s\n", line);
+		fprintf(stderr, "lfserver: %s\n", safe);
 }
 
 #define LOG_BODY(prio, errnum) do {		\

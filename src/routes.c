@@ -22,6 +22,7 @@
 
 #include <libconfig.h>
 
+#include "escape.h"
 #include "lfconfig.h"
 #include "routes.h"
 
@@ -517,11 +518,13 @@ routes_load(struct routes *r, const char *path, char *err, size_t errlen)
 	if ((fp = fopen(path, "re")) == NULL) {
 		rv = -errno;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rv));
+		escape_inplace(err, errlen);
 		return rv;
 	}
 	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(fp);
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(EISDIR));
+		escape_inplace(err, errlen);
 		return -EISDIR;
 	}
 	config_init(&cfg);
@@ -586,6 +589,8 @@ routes_load(struct routes *r, const char *path, char *err, size_t errlen)
 	t.n = 0;
 	rv = 0;
 done:
+	if (rv != 0)
+		escape_inplace(err, errlen);
 	routes_free(&t);
 	free(lines);
 	config_destroy(&cfg);

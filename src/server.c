@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "docroot.h"
+#include "escape.h"
 #include "server.h"
 
 unsigned
@@ -73,6 +74,7 @@ server_build(struct server **out, const struct lf_config *cfg,
 	*out = srv;
 	return 0;
 fail:
+	escape_inplace(err, errlen);	/* paths from the config and the docroot */
 	server_free(srv);
 	return r;
 }

@@ -265,6 +265,21 @@ test_wrap(void)
 	routes_free(&r);
 }
 
+/* Control bytes from the file are escaped in every message. */
+static void
+test_escape(void)
+{
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"\x1b[2J\"; }\n"
+	    ");\n", 2, "route '/a': unknown handler '\\x1b[2J' (static, cpu, io, "
+	    "mixed, stats)"), "an ESC in a handler is escaped");
+	ok(load_fails("routes = (\n { path = \"/a\x1b\"; handler = \"cpu\"; }\n"
+	    ");\n", 2, "path '/a\\x1b' contains a space, control character, "
+	    "'?' or '#'"), "an ESC in a path is escaped");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "  n\x1b = 1; }\n);\n", 3, "syntax error"),
+	    "an ESC in a setting name is a syntax error");
+}
+
 static void
 test_errors(void)
 {
@@ -456,6 +471,7 @@ main(void)
 	test_match();
 	test_errors();
 	test_wrap();
+	test_escape();
 	test_shipped();
 	testdir_remove();
 	return done_testing();
