@@ -13,7 +13,7 @@
 #include "escape.h"
 #include "log.h"
 
-static bool log_debug_on;
+bool log_debug_enabled;
 static bool log_journal;
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd connected stderr to. */
@@ -34,7 +34,7 @@ stderr_is_journal(void)
 void
 log_init(bool debug)
 {
-	log_debug_on = debug;
+	log_debug_enabled = debug;
 	log_journal = stderr_is_journal();
 }
 
@@ -77,7 +77,7 @@ void log_info(const char *fmt, ...) { LOG_BODY(6, 0); }
 void
 log_debug(const char *fmt, ...)
 {
-	if (log_debug_on)
+	if (log_debug_enabled)
 		LOG_BODY(7, 0);
 }
 
