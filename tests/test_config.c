@@ -58,6 +58,22 @@ load_fails(const char *content, int line, const char *fmt, ...)
 }
 
 static void
+config_free_twice_null_zeroed(void)
+{
+	struct lf_config c;
+
+	config_init(&c);
+	if (config_set(&c, "server", "listen", "127.0.0.1:1", NULL, errbuf,
+	    sizeof(errbuf)) != 0)
+		_exit(1);
+	config_free(&c);
+	config_free(&c);
+	config_free(NULL);
+	memset(&c, 0, sizeof(c));
+	config_free(&c);
+}
+
+static void
 test_defaults(void)
 {
 	struct lf_config c;
@@ -77,12 +93,12 @@ test_defaults(void)
 	ok(c.max_connections == 10000, "defaults: max_connections 10000");
 	ok(c.stats_interval == 10, "defaults: stats interval 10");
 	config_free(&c);
-	ok(c.listen == NULL, "config_free clears the pointers");
+	ok(c.listen == NULL && c.path == NULL && c.docroot == NULL &&
+	    c.routes == NULL, "config_free clears the pointers");
 	config_free(&c);
-	config_free(NULL);
-	memset(&c, 0, sizeof(c));
-	config_free(&c);
-	ok(1, "config_free accepts NULL, a freed and a zeroed struct");
+	ok(c.listen == NULL, "config_free on a freed struct leaves it clear");
+	ok(tap_survives(config_free_twice_null_zeroed),
+	    "config_free accepts NULL, a freed and a zeroed struct (in a child)");
 }
 
 static void
