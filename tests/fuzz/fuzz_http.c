@@ -2,7 +2,7 @@
  * fuzz_http.c - libFuzzer target for http_parse_request and
  * http_normalize_path. Not part of "make check": "make fuzz" builds it with
  * clang's fuzzer and sanitizers, then e.g.
- *     tests/fuzz_http -max_total_time=60 -max_len=20000
+ *     tests/fuzz/fuzz_http -max_total_time=60 -max_len=20000 tests/fuzz/corpus/http
  * Besides memory errors it aborts on broken contracts: a length beyond the
  * input, an unknown error status, a head that does not parse the same when
  * cut at its own length, or a normalised path with a dot segment, an empty
