@@ -358,30 +358,28 @@ routes_is_name_char(int c)
 static bool
 routes_int_wraps(const char *tok, size_t len)
 {
-	char buf[64], *end;
+	char buf[32], *end;
 	long long v;
 	unsigned long long u;
-	size_t i = 0;
+	size_t i, start;
+	bool hex = len > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
 
+	start = hex ? 2 : (tok[0] == '-' || tok[0] == '+');
+	if (start == len)
+		return false;
+	for (i = start; i < len; i++)
+		if (hex ? !isxdigit((unsigned char)tok[i]) :
+		    tok[i] < '0' || tok[i] > '9')
+			return false;	/* a float, or an L-suffixed 64-bit literal */
 	if (len >= sizeof(buf))
 		return true;	/* a plain literal this long cannot fit */
 	memcpy(buf, tok, len);
 	buf[len] = '\0';
 	errno = 0;
-	if (len > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
-		for (i = 2; i < len; i++)
-			if (!isxdigit((unsigned char)buf[i]))
-				return false;	/* 0x..L: a 64-bit hex */
+	if (hex) {
 		u = strtoull(buf, &end, 16);
 		return errno == ERANGE || u > INT_MAX;
 	}
-	if (buf[0] == '-' || buf[0] == '+')
-		i = 1;
-	if (i == len)
-		return false;
-	for (; i < len; i++)
-		if (buf[i] < '0' || buf[i] > '9')
-			return false;	/* a float or an L-suffixed integer */
 	v = strtoll(buf, &end, 10);
 	return errno == ERANGE || v < INT_MIN || v > INT_MAX;
 }

@@ -265,6 +265,13 @@ test_wrap(void)
 	    errbuf);
 	routes_free(&r);
 	ok(load(&r, "routes = ( /* 99999999999 */ { path = \"/9999999999\"; "
+	    "handler = \"cpu\"; # 4294967301\n n = 1000; } );\n"
+	    "# a long float is no integer:\nx = 1.000000000000000000000000000000"
+	    "0000000000000000000000000000000000000000;\n") == -EINVAL &&
+	    strstr(errbuf, "unknown setting 'x'") != NULL,
+	    "a long float is not taken for a wrapping integer (%s)", errbuf);
+	routes_free(&r);
+	ok(load(&r, "routes = ( /* 99999999999 */ { path = \"/9999999999\"; "
 	    "handler = \"cpu\"; # 4294967301\n n = 1000; } );\n") == 0 &&
 	    r.n == 1 && r.v[0].cpu_n == 1000, "a good file with big numbers in "
 	    "comments and strings loads (%s)", errbuf);
