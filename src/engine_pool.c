@@ -214,6 +214,8 @@ pool_worker(void *arg)
 	while ((item = queue_pop(p->q)) != POOL_STOP) {
 		struct conn *c = item;
 
+		stats_dequeued(cw.shard);
+		stats_work_begin(cw.shard);
 		for (;;) {
 			enum conn_status st = conn_serve(c, &cw);
 
@@ -223,13 +225,16 @@ pool_worker(void *arg)
 			}
 			/* undrained input raises no new edge: queue it again, or go on */
 			if (st == CONN_MORE) {
-				if (queue_try_push(p->q, c))
+				if (queue_try_push(p->q, c)) {
+					stats_queued(cw.shard);
 					break;
+				}
 				continue;
 			}
 			if (!pool_giveback(p, c, cw.shard))
 				break;
 		}
+		stats_work_end(cw.shard);
 	}
 	conn_worker_fini(&cw);
 	return NULL;
@@ -284,6 +289,7 @@ pool_accept(struct pool *p, int lfd)
 		pthread_mutex_unlock(&p->mu);
 		stats_conn_opened(p->shard);
 		/* clients usually send at once: serve now rather than after a poll round */
+		stats_queued(p->shard);
 		if (queue_push(p->q, c))
 			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
 	}
@@ -368,6 +374,7 @@ pool_reactor(void *arg)
 				continue;	/* its worker is re-arming: it keeps it */
 			atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
 			c->ready_ns = now;
+			stats_queued(p->shard);
 			if (queue_push(p->q, c))
 				atomic_fetch_add_explicit(&p->stats->queue_full, 1,
 				    memory_order_relaxed);

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "docroot.h"
 #include "escape.h"
 #include "server.h"
+#include "stats.h"
 
 unsigned
 server_online_cpus(void)
@@ -57,19 +59,27 @@ server_build(struct server **out, const struct lf_config *cfg,
 	if (r < 0)
 		goto fail;
 	srv->docroots = calloc(srv->routes.n ? srv->routes.n : 1, sizeof(*srv->docroots));
-	if (srv->docroots == NULL) {
+	srv->turns = calloc(srv->routes.n ? srv->routes.n : 1, sizeof(*srv->turns));
+	if (srv->docroots == NULL || srv->turns == NULL) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* what each route needs, found from the route itself when serving */
 	for (i = 0; i < srv->routes.n; i++) {
-		const struct route *rt = &srv->routes.v[i];
+		struct route *rt = &srv->routes.v[i];
 
+		atomic_init(&srv->turns[i], 0);
+		rt->turn = &srv->turns[i];
+		rt->dr = srv->docroot;
+		if (stats != NULL)
+			rt->stats_slot = stats_route_slot(stats, rt->path);
 		if (rt->kind != ROUTE_STATIC || rt->docroot == NULL)
 			continue;
 		r = docroot_load(&srv->docroots[i], rt->docroot, err, errlen);
 		if (r < 0)
 			goto fail;
+		rt->dr = srv->docroots[i];
 	}
 	*out = srv;
 	return 0;
@@ -86,10 +96,12 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	accesslog_free(srv->alog);
 	if (srv->docroots != NULL)
 		for (i = 0; i < srv->routes.n; i++)
 			docroot_free(srv->docroots[i]);
 	free(srv->docroots);
+	free(srv->turns);
 	docroot_free(srv->docroot);
 	routes_free(&srv->routes);
 	config_free(&srv->cfg);
@@ -99,9 +111,5 @@ server_free(struct server *srv)
 const struct docroot *
 server_docroot(const struct server *srv, const struct route *r)
 {
-	size_t i = (size_t)(r - srv->routes.v);
-
-	if (i < srv->routes.n && srv->docroots[i] != NULL)
-		return srv->docroots[i];
-	return srv->docroot;
+	return r->dr != NULL ? r->dr : srv->docroot;
 }
