@@ -78,7 +78,7 @@ usage(FILE *f)
 "  -l, --listen ADDR:PORT     address to bind without socket activation\n"
 "                             (default 127.0.0.1:7878; [IPV6]:PORT, *:PORT)\n"
 "  -t, --check-config         validate the configuration and exit\n"
-"  -d, --debug                debug logging\n"
+"  -d, --debug                log each connection's accept, requests and close\n"
 "  -h, --help                 this help\n"
 "  -V, --version              print the version\n"
 "\n"

@@ -11,6 +11,7 @@
 #include "accesslog.h"
 #include "docroot.h"
 #include "mime.h"
+#include "escape.h"
 #include "server.h"
 #include "stats.h"
 
@@ -95,6 +96,7 @@ server_build(struct server **out, const struct lf_config *cfg,
 	*out = srv;
 	return 0;
 fail:
+	escape_inplace(err, errlen);	/* paths from the config and the docroot */
 	server_free(srv);
 	return r;
 }
