@@ -18,20 +18,22 @@
  * reading before the socket is drained unless it serves the connection again
  * (conn_serve says CONN_MORE then): an edge is reported only for new data.
  *
- * Ownership of a connection is one atomic `state`:
+ * Ownership of a connection is one atomic `state` (pool_state.c):
  *   WORKING  a worker (or the queue) has it
  *   ARMED    idle: the reactor queues it at the next report
  *   EVENTED  the reactor got a report while a worker had it
- * A worker gives a connection back by exchanging state to ARMED; if the old
- * value was EVENTED, new input came while it was serving, and the worker
- * keeps the connection and serves it again. The reactor exchanges to EVENTED
- * on a report and queues the connection only if the old value was ARMED. No
- * input is left unserved: input arriving after the worker's last read raises
- * a report, and whether the reactor handles it before the worker's exchange
- * (the worker sees EVENTED) or after it (the reactor sees ARMED), one of the
- * two serves the connection. After its exchange to ARMED a worker never
- * touches the connection again, and only the reactor moves a connection out
- * of ARMED, so the reactor can close expired ARMED connections without a race.
+ * The reactor exchanges to EVENTED on a report and queues the connection
+ * only if the old value was ARMED. A worker gives a connection back with a
+ * compare-and-swap WORKING -> ARMED; when it fails the state is EVENTED: new
+ * input came while it was serving, and the worker stores WORKING and serves
+ * the connection again. The state never passes through ARMED on that path,
+ * so one worker at most owns a connection. No input is left unserved: input
+ * arriving after the worker's last read raises a report, and whether the
+ * reactor handles it before the give-back (the worker sees EVENTED) or after
+ * it (the reactor sees ARMED), one of the two serves the connection. After a
+ * give-back to ARMED a worker never touches the connection again, and only
+ * the reactor moves a connection out of ARMED, so the reactor can close
+ * expired ARMED connections without a race.
  *
  * A report can name a connection that its worker is closing at that moment,
  * so a worker never frees one: it removes it from the epoll set, closes the
@@ -55,11 +57,10 @@
 #include "conn.h"
 #include "engine.h"
 #include "log.h"
+#include "pool_state.h"
 #include "queue.h"
 #include "server.h"
 #include "stats.h"
-
-enum { CS_WORKING, CS_ARMED, CS_EVENTED };
 
 #define POOL_EVENTS		256
 #define POOL_ACCEPT_BURST	64
@@ -188,11 +189,8 @@ pool_giveback(struct pool *p, struct conn *c, struct stats_shard *shard)
 		c->polled = true;
 		c->poll_out = want_out;
 	}
-	/* acq_rel: releases this worker's writes to the connection (pending
-	 * buffer, timestamps) to the reactor's exchange, which acquires them */
-	if (atomic_exchange_explicit(&c->state, CS_ARMED, memory_order_acq_rel) != CS_EVENTED)
+	if (!pool_state_giveback(&c->state))
 		return false;
-	atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
 	c->ready_ns = stats_now_ns();
 	return true;
 }
@@ -277,7 +275,7 @@ pool_accept(struct pool *p, int lfd)
 			log_warn("accept");
 			continue;
 		}
-		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
 		pthread_mutex_lock(&p->mu);
 		conn_list_push(&p->conns, c);
 		p->nconns++;
@@ -310,7 +308,7 @@ pool_sweep(struct pool *p, uint64_t now)
 	pthread_mutex_lock(&p->mu);
 	for (c = p->conns; c != NULL; c = next) {
 		next = c->next;
-		if (atomic_load_explicit(&c->state, memory_order_acquire) != CS_ARMED)
+		if (!pool_state_idle(&c->state))
 			continue;
 		if (now < conn_deadline(c, p->rto_ns, p->kto_ns))
 			continue;
@@ -363,10 +361,8 @@ pool_reactor(void *arg)
 				continue;
 			}
 			c = tag;
-			if (atomic_exchange_explicit(&c->state, CS_EVENTED,
-			    memory_order_acq_rel) != CS_ARMED)
-				continue;	/* its worker is re-arming: it keeps it */
-			atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+			if (!pool_state_report(&c->state))
+				continue;	/* its worker serves the new input */
 			c->ready_ns = now;
 			if (queue_push(p->q, c))
 				atomic_fetch_add_explicit(&p->stats->queue_full, 1,
@@ -425,7 +421,7 @@ pool_stop(struct engine *e, struct conn **handoff)
 		if (c->polled)
 			epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		c->polled = c->poll_out = false;
-		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
 		if (handoff != NULL)
 			conn_list_push(handoff, c);
 		else {
@@ -503,7 +499,7 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 		}
 		c->polled = true;
 		c->poll_out = c->out != NULL;
-		atomic_store_explicit(&c->state, CS_ARMED, memory_order_relaxed);
+		atomic_store_explicit(&c->state, POOL_ARMED, memory_order_relaxed);
 	}
 	pthread_attr_init(&attr);
 	for (i = 0; i < nworkers; i++) {
