@@ -55,8 +55,10 @@ struct conn_worker {
 };
 
 /*
- * CONN_WAIT: the socket is drained, wait until readable; CONN_MORE: input may
- * remain unread (the turn ended for fairness), serve again when convenient;
+ * CONN_WAIT: the socket is drained, wait until readable; CONN_MORE: the turn
+ * ended for fairness (CONN_REQUESTS_PER_TURN requests, or a few full reads)
+ * and input may remain, in the socket or in c->pending, for which no new
+ * readiness event will come: serve again when convenient;
  * CONN_WAIT_WRITE: a response is partly unsent (only with defer_writes), wait
  * until writable; CONN_CLOSE: done.
  */

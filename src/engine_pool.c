@@ -92,7 +92,16 @@ struct pool {
 	size_t			 nconns;
 	bool			 accept_paused;
 	atomic_bool		 stopping;
+	atomic_bool		 handing_off;	/* set before stopping, at a reload */
+	struct conn		**kick;		/* adopted with input: the reactor queues them */
+	size_t			 nkick;
 	uint64_t		 rto_ns, kto_ns;
+	/* liveness (pool_alive): bumped by the reactor's loop and by workers */
+	atomic_ulong		 reactor_beat, worker_beat;
+	atomic_uint		 stop_tokens;	/* POOL_STOP pushed, not yet popped */
+	unsigned long		 seen_reactor, seen_worker;	/* pool_alive's thread only */
+	uint64_t		 seen_requests;
+	bool			 seen_queued, watched;
 };
 
 struct pool_worker_arg {
@@ -212,6 +221,10 @@ pool_worker(void *arg)
 	while ((item = queue_pop(p->q)) != POOL_STOP) {
 		struct conn *c = item;
 
+		/* at a reload, what is still queued goes to the next engine unserved
+		 * (it stays on p->conns, WORKING): the drain waits for no new turn */
+		if (atomic_load_explicit(&p->handing_off, memory_order_relaxed))
+			continue;
 		for (;;) {
 			enum conn_status st = conn_serve(c, &cw);
 
@@ -219,16 +232,22 @@ pool_worker(void *arg)
 				pool_close(p, c, cw.shard);
 				break;
 			}
-			/* undrained input raises no new edge: queue it again, or go on */
+			/* undrained input raises no new edge: queue it again, or go
+			 * on; a stopping engine keeps the rest for the handoff */
 			if (st == CONN_MORE) {
-				if (queue_try_push(p->q, c))
+				if (atomic_load_explicit(&p->stopping, memory_order_relaxed) ||
+				    queue_try_push(p->q, c))
 					break;
 				continue;
 			}
 			if (!pool_giveback(p, c, cw.shard))
 				break;
 		}
+		/* relaxed: a counter pool_alive only compares */
+		atomic_fetch_add_explicit(&p->worker_beat, 1, memory_order_relaxed);
 	}
+	/* relaxed: an approximate count for pool_alive */
+	atomic_fetch_sub_explicit(&p->stop_tokens, 1, memory_order_relaxed);
 	conn_worker_fini(&cw);
 	return NULL;
 }
@@ -332,7 +351,19 @@ pool_reactor(void *arg)
 	int n, i, timeout;
 
 	pthread_setname_np(pthread_self(), "lf-reactor");
+	/* adopted connections holding input: no edge will report them */
+	for (i = 0; i < (int)p->nkick; i++) {
+		p->kick[i]->ready_ns = stats_now_ns();
+		if (queue_push(p->q, p->kick[i]))
+			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
+	}
 	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
+		/* relaxed: a counter pool_alive only compares */
+		atomic_fetch_add_explicit(&p->reactor_beat, 1, memory_order_relaxed);
+		while (atomic_load_explicit(&engine_fault, memory_order_relaxed) ==
+		    ENGINE_FAULT_STALL_REACTOR &&
+		    !atomic_load_explicit(&p->stopping, memory_order_relaxed))
+			usleep(10000);
 		pool_reap(p);
 		now = stats_now_ns();
 		timeout = now >= next_sweep ? 0 : (int)((next_sweep - now) / 1000000u) + 1;
@@ -391,6 +422,7 @@ pool_free(struct engine *e)
 	pthread_mutex_destroy(&p->mu);
 	free(p->workers);
 	free(p->ltag);
+	free(p->kick);
 	free(p);
 }
 
@@ -401,20 +433,27 @@ pool_stop(struct engine *e, struct conn **handoff)
 	struct conn *c;
 	unsigned i;
 
+	/* both read by workers after their pop: the queue's own ordering, and
+	 * the joins below, are all that is needed */
+	atomic_store_explicit(&p->handing_off, handoff != NULL, memory_order_relaxed);
 	atomic_store_explicit(&p->stopping, true, memory_order_relaxed);
 	if (p->reactor_started) {
 		pool_wake(p);
 		pthread_join(p->reactor, NULL);
 		p->reactor_started = false;
 	}
-	/* FIFO: every connection queued before the stop tokens is served first */
-	for (i = 0; i < p->nworkers; i++)
+	/* FIFO: every connection queued before the stop tokens is popped first
+	 * (given one turn, or at a reload left for the handoff) */
+	for (i = 0; i < p->nworkers; i++) {
+		atomic_fetch_add_explicit(&p->stop_tokens, 1, memory_order_relaxed);
 		queue_push(p->q, POOL_STOP);
+	}
 	for (i = 0; i < p->nworkers; i++)
 		pthread_join(p->workers[i], NULL);
 	p->nworkers = 0;
 	pool_reap(p);
-	/* every connection is now idle and armed in an epoll set nobody reads */
+	/* no thread touches a connection now: each is idle (armed in an epoll
+	 * set nobody reads) or was left by a worker with its input (WORKING) */
 	while ((c = p->conns) != NULL) {
 		conn_list_remove(&p->conns, c);
 		p->nconns--;
@@ -431,13 +470,44 @@ pool_stop(struct engine *e, struct conn **handoff)
 	}
 }
 
+/* Registers the adopted connections, idle ones armed (before any thread runs). */
 static int
-pool_start(struct engine **out, const struct engine_params *prm, struct conn *adopt)
+pool_adopt(struct pool *p, struct conn **adopt)
+{
+	struct epoll_event ev;
+	struct conn *c;
+	size_t n = 0;
+
+	for (c = adopt != NULL ? *adopt : NULL; c != NULL; c = c->next)
+		n++;
+	p->kick = calloc(n ? n : 1, sizeof(*p->kick));
+	if (p->kick == NULL)
+		return -ENOMEM;
+	while (adopt != NULL && (c = *adopt) != NULL) {
+		conn_list_remove(adopt, c);
+		conn_list_push(&p->conns, c);
+		p->nconns++;
+		ev.events = pool_events(c);
+		ev.data.ptr = c;
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+			return -errno;
+		c->polled = true;
+		c->poll_out = c->out != NULL;
+		if (c->pending != NULL) {
+			atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
+			p->kick[p->nkick++] = c;
+		} else
+			atomic_store_explicit(&c->state, POOL_ARMED, memory_order_relaxed);
+	}
+	return 0;
+}
+
+static int
+pool_start(struct engine **out, const struct engine_params *prm, struct conn **adopt)
 {
 	const struct server *srv = prm->srv;
 	struct pool *p;
 	struct epoll_event ev;
-	struct conn *c;
 	pthread_attr_t attr;
 	unsigned i, nworkers = srv->workers;
 	size_t k;
@@ -486,21 +556,9 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 			goto fail;
 		}
 	}
-	/* adopted connections are idle: arm them before any thread runs */
-	while ((c = adopt) != NULL) {
-		conn_list_remove(&adopt, c);
-		conn_list_push(&p->conns, c);
-		p->nconns++;
-		ev.events = pool_events(c);
-		ev.data.ptr = c;
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-			r = -errno;
-			goto fail;
-		}
-		c->polled = true;
-		c->poll_out = c->out != NULL;
-		atomic_store_explicit(&c->state, POOL_ARMED, memory_order_relaxed);
-	}
+	r = pool_adopt(p, adopt);
+	if (r < 0)
+		goto fail;
 	pthread_attr_init(&attr);
 	for (i = 0; i < nworkers; i++) {
 		struct pool_worker_arg *wa;
@@ -525,26 +583,66 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 		}
 		p->nworkers++;
 	}
+	if (r == 0 && atomic_load_explicit(&engine_fault, memory_order_relaxed) ==
+	    ENGINE_FAULT_START)
+		r = -EAGAIN;	/* as if the reactor's thread could not be made */
 	if (r == 0) {
 		r = -pthread_create(&p->reactor, &attr, pool_reactor, p);
 		p->reactor_started = r == 0;
 	}
 	pthread_attr_destroy(&attr);
-	if (r < 0) {
-		pool_stop(&p->base, NULL);
-		pool_free(&p->base);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
 	*out = &p->base;
 	return 0;
 fail:
-	while ((c = adopt) != NULL) {
-		conn_list_remove(&adopt, c);
-		conn_free(c);
-	}
-	pool_stop(&p->base, NULL);
+	/* nothing was queued without the reactor: every adopted connection is
+	 * idle or kicked, and goes back on *adopt (closed when ADOPT is NULL) */
+	pool_stop(&p->base, adopt);
 	pool_free(&p->base);
 	return r;
+}
+
+/*
+ * The watchdog's question, once per period: did the reactor loop since the
+ * last call (the call wakes it, so an idle one loops too), and, when work
+ * was queued at both calls, did a worker finish a turn or a request?
+ */
+static bool
+pool_alive(struct engine *e)
+{
+	struct pool *p = (struct pool *)e;
+	unsigned long rb, wb;
+	uint64_t requests = 0;
+	bool queued, stopping, ok = true;
+	unsigned i;
+
+	/* relaxed: counters, only compared with their previous values */
+	rb = atomic_load_explicit(&p->reactor_beat, memory_order_relaxed);
+	wb = atomic_load_explicit(&p->worker_beat, memory_order_relaxed);
+	for (i = 0; i < p->srv->workers && i < STATS_SHARDS; i++)
+		requests += atomic_load_explicit(&stats_shard(p->stats, (int)i)->requests,
+		    memory_order_relaxed);
+	/* a stopping engine's queue holds stop tokens: they are not work */
+	queued = queue_size_approx(p->q) >
+	    atomic_load_explicit(&p->stop_tokens, memory_order_relaxed);
+	stopping = atomic_load_explicit(&p->stopping, memory_order_relaxed);
+	if (p->watched) {
+		/* a stopping engine's reactor has ended: only its workers count */
+		if (!stopping && rb == p->seen_reactor)
+			ok = false;
+		if (queued && p->seen_queued && wb == p->seen_worker &&
+		    requests == p->seen_requests)
+			ok = false;
+	}
+	p->watched = true;
+	p->seen_reactor = rb;
+	p->seen_worker = wb;
+	p->seen_requests = requests;
+	p->seen_queued = queued;
+	if (!stopping)
+		pool_wake(p);
+	return ok;
 }
 
 const struct engine_ops engine_pool_ops = {
@@ -552,4 +650,5 @@ const struct engine_ops engine_pool_ops = {
 	.start = pool_start,
 	.stop = pool_stop,
 	.free = pool_free,
+	.alive = pool_alive,
 };

@@ -237,6 +237,13 @@ queue_capacity(const struct queue *q)
 	return q->capacity;
 }
 
+size_t
+queue_size_approx(struct queue *q)
+{
+	return q->kind == QUEUE_LOCKED ? lockq_size_approx(q->lockq) :
+	    mpmc_size_approx(q->mpmc);
+}
+
 enum queue_kind
 queue_kind(const struct queue *q)
 {

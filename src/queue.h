@@ -25,6 +25,8 @@ void *queue_pop(struct queue *q);
 bool queue_try_push(struct queue *q, void *item);
 bool queue_try_pop(struct queue *q, void **item);
 size_t queue_capacity(const struct queue *q);
+/* Items queued now, approximately (for the watchdog and stats). */
+size_t queue_size_approx(struct queue *q);
 enum queue_kind queue_kind(const struct queue *q);
 
 #endif
