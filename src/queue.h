@@ -19,7 +19,8 @@ struct queue;
 
 int queue_create(struct queue **out, enum queue_kind kind, size_t capacity);
 void queue_free(struct queue *q);
-/* Never fails; returns true when it had to wait because the queue was full. */
+/* Never fails; returns true when it had to wait because the queue was full
+ * (not when it only met a cell that a consumer was still emptying). */
 bool queue_push(struct queue *q, void *item);
 void *queue_pop(struct queue *q);
 bool queue_try_push(struct queue *q, void *item);
