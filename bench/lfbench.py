@@ -45,10 +45,13 @@ DEBIAN_PACKAGE = {
 	'ab': 'apache2-utils',
 	'wrk': 'wrk',
 	'nginx': 'nginx-light',
+	'lighttpd': 'lighttpd',
+	'strace': 'strace',
 	'gnuplot': 'gnuplot-nox',
 	'taskset': 'util-linux',
 }
-SETUP_LINE = 'apt-get install -y apache2-utils wrk nginx-light gnuplot-nox'
+SETUP_LINE = ('apt-get install -y apache2-utils wrk nginx-light lighttpd '
+    'gnuplot-nox')
 
 MODES = ['lockfree', 'locked', 'thread-per-connection', 'sequential']
 POOL_MODES = ['lockfree', 'locked']
@@ -68,18 +71,26 @@ RAW_FIELDS = [
 	'duration_s', 'repeat', 'time_taken_s', 'requests_per_s', 'completed',
 	'failed', 'non2xx', 'p50_ms', 'p99_ms', 'server_cpu_s',
 	'server_peak_rss_kb', 'pinned', 'cpu_model', 'cores', 'kernel',
-	'profile', 'timestamp',
+	'profile', 'timestamp', 'reactors', 'server_user_s', 'server_sys_s',
+	'us_req_reactor', 'us_req_worker', 'us_req_acceptor', 'us_req_conn',
+	'us_req_main', 'us_req_master', 'us_req_exited', 'vcsw_req', 'ivcsw_req',
+	'futex_req', 'epoll_wait_req', 'syscalls_req',
 ]
+COST_FIELDS = ['server_user_s', 'server_sys_s', 'us_req_reactor',
+    'us_req_worker', 'us_req_acceptor', 'us_req_conn', 'us_req_main',
+    'us_req_master', 'us_req_exited', 'vcsw_req', 'ivcsw_req', 'futex_req',
+    'epoll_wait_req', 'syscalls_req']
 KEY_FIELDS = [
 	'experiment', 'server', 'mode', 'workers', 'queue_capacity',
 	'workload', 'path', 'tool', 'concurrency', 'threads', 'requests',
 	'duration_s', 'pinned', 'cpu_model', 'cores', 'kernel', 'profile',
+	'reactors',
 ]
 MEDIAN_FIELDS = KEY_FIELDS + [
 	'repeats', 'time_taken_s', 'time_min_s', 'time_max_s',
 	'requests_per_s', 'completed', 'failed', 'non2xx', 'p50_ms', 'p99_ms',
 	'server_cpu_s', 'server_peak_rss_kb',
-]
+] + COST_FIELDS
 
 # Grids.  `quick` must finish in under ten minutes on a 2-core machine, so
 # it trims request counts and grids; it keeps three runs per point, since
@@ -146,8 +157,38 @@ PROFILES = {
 		'cpu_target_requests': 10000,
 		'wrk_cpu_duration': 10,
 	},
+	# bench/device.sh on a lent 16-core machine: the study's worker
+	# scaling with both clients, the peers' scaling, reactors; one run per
+	# point so that it all fits in 8 minutes (see bench/device.sh)
+	'device': {
+		'grid_concurrency': 256,
+		'static_ab_requests': 20000,
+		'io_ab_requests': 6400,
+		'repeats': 1,
+		'target_repeats': 1,
+		'scaling_workers': [1, 2, 4, 8, 16, 32, 64],
+		'scaling_workloads': ['static', 'cpu'],
+		'scaling_tools': ['wrk', 'ab'],
+		'scaling_requests': {'static': 20000, 'cpu': 10000, 'io': 2000,
+		    'mixed': 5000},
+		'scaling_concurrency': 256,
+		'scaling_wrk_threads': 8,
+		'scaling_wrk_duration': 2,
+		'peer_workers': [1, 2, 4, 8],
+		'queue_capacities': [64],
+		'queue_workloads': ['static'],
+		'queue_requests': 10000,
+		'request_counts': [10000],
+		'request_workloads': ['static'],
+		'wrk_duration': 2,
+		'cpu_target_requests': 10000,
+		'wrk_cpu_duration': 2,
+	},
 }
-EXPERIMENTS = ['workers', 'queue', 'requests', 'static', 'cpu', 'io']
+EXPERIMENTS = ['workers', 'queue', 'requests', 'static', 'cpu', 'io',
+    'onecpu', 'reactors', 'peers']
+DEFAULT_EXPERIMENTS = [e for e in EXPERIMENTS if e not in ('reactors',
+    'peers')]
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -282,6 +323,90 @@ def proc_children(ppid):
 		if int(fields[1]) == ppid:
 			kids.append(int(d))
 	return kids
+
+
+THREAD_CLASSES = ['reactor', 'worker', 'acceptor', 'conn', 'main',
+    'master', 'exited']
+
+
+def thread_class(comm, tid, pid, master):
+	"""The class a server thread's CPU time is reported under."""
+	for prefix, cls in (('lf-reactor', 'reactor'), ('lf-worker', 'worker'),
+	    ('lf-acceptor', 'acceptor'), ('lf-conn', 'conn')):
+		if comm.startswith(prefix):
+			return cls
+	if master is not None and pid != master:
+		return 'worker'		# an nginx worker process
+	if master is not None:
+		return 'master'
+	return 'main'
+
+
+def proc_threads(pids, master=None):
+	"""Per-thread counters of PIDS: {class: [utime, stime, vcsw, ivcsw]} in
+	ticks and switches, plus 'process': the whole processes' utime and stime
+	(which, unlike the live threads, include threads that have exited, such
+	as thread-per-connection's connection threads)."""
+	out = {c: [0, 0, 0, 0] for c in THREAD_CLASSES}
+	out['process'] = [0, 0, 0, 0]
+	for pid in pids:
+		try:
+			with open('/proc/%d/stat' % pid) as f:
+				st = f.read()
+			fields = st[st.rindex(')') + 2:].split()
+			out['process'][0] += int(fields[11])
+			out['process'][1] += int(fields[12])
+			tids = os.listdir('/proc/%d/task' % pid)
+		except (OSError, ValueError):
+			continue
+		for tid in tids:
+			base = '/proc/%d/task/%s/' % (pid, tid)
+			try:
+				with open(base + 'stat') as f:
+					st = f.read()
+				with open(base + 'status') as f:
+					status = f.read()
+			except OSError:
+				continue
+			comm = st[st.index('(') + 1:st.rindex(')')]
+			fields = st[st.rindex(')') + 2:].split()
+			v = re.search(r'^voluntary_ctxt_switches:\s+(\d+)', status, re.M)
+			iv = re.search(r'^nonvoluntary_ctxt_switches:\s+(\d+)', status,
+			    re.M)
+			c = out[thread_class(comm, int(tid), pid, master)]
+			c[0] += int(fields[11])
+			c[1] += int(fields[12])
+			c[2] += int(v.group(1)) if v else 0
+			c[3] += int(iv.group(1)) if iv else 0
+	return out
+
+
+def thread_costs(before, after, requests):
+	"""Row fields from two proc_threads() samples around a run of REQUESTS:
+	CPU µs per request by thread class (user+system; 'exited' is what the
+	process spent in threads gone by the second sample), user and system
+	seconds, and context switches per request of the live threads."""
+	tick = os.sysconf('SC_CLK_TCK')
+	d = {k: [a - b for a, b in zip(after[k], before[k])] for k in after}
+	row = {}
+	live = 0
+	for c in THREAD_CLASSES:
+		if c == 'exited':
+			continue
+		ticks = d[c][0] + d[c][1]
+		live += ticks
+		row['us_req_' + c] = round(ticks / tick * 1e6 / requests, 2) \
+		    if requests else ''
+	gone = max(0, d['process'][0] + d['process'][1] - live)
+	row['us_req_exited'] = round(gone / tick * 1e6 / requests, 2) \
+	    if requests else ''
+	row['server_user_s'] = round(d['process'][0] / tick, 3)
+	row['server_sys_s'] = round(d['process'][1] / tick, 3)
+	vcsw = sum(d[c][2] for c in THREAD_CLASSES)
+	ivcsw = sum(d[c][3] for c in THREAD_CLASSES)
+	row['vcsw_req'] = round(vcsw / requests, 3) if requests else ''
+	row['ivcsw_req'] = round(ivcsw / requests, 3) if requests else ''
+	return row
 
 
 # ---------------------------------------------------------------- ports
@@ -437,13 +562,14 @@ class Lfserver(Server):
 	name = 'lfserver'
 
 	def __init__(self, tmpdir, cpu_prefix, binary, docroot, mode, workers,
-	    queue):
+	    queue, reactors=''):
 		super().__init__(tmpdir, cpu_prefix)
 		self.binary = binary
 		self.docroot = docroot
 		self.mode = mode
 		self.workers = workers
 		self.queue = queue
+		self.reactors = reactors
 
 	def command(self, port):
 		# Settings that do not change between points live in an ini
@@ -456,8 +582,11 @@ class Lfserver(Server):
 			    '[server]\n'
 			    'docroot = %s\n'
 			    'max_connections = 10000\n'
+			    '%s'
 			    '[stats]\n'
-			    'interval = 0\n' % self.docroot)
+			    'interval = 0\n' % (self.docroot,
+			    'reactors = %s\n' % self.reactors if self.reactors != ''
+			    else ''))
 		return self.argv_for(self.binary, ini, self.mode, port, self.workers,
 		    self.queue)
 
@@ -498,13 +627,19 @@ class Lfserver(Server):
 
 
 class Nginx(Server):
+	"""nginx, master plus WORKERS worker processes.  SENDFILE on is its
+	faster setting for large files; for the 754-byte page, off (its
+	default) is faster: the suite runs both and keeps the better."""
 	name = 'nginx'
 
-	def __init__(self, tmpdir, cpu_prefix, docroot, workers):
+	def __init__(self, tmpdir, cpu_prefix, docroot, workers, sendfile=False):
 		super().__init__(tmpdir, cpu_prefix)
 		self.docroot = docroot
 		self.workers = workers
+		self.sendfile = sendfile
 		self.prefix = None
+		if sendfile:
+			self.name = 'nginx-sendfile'
 
 	def command(self, port):
 		self.prefix = os.path.join(self.tmpdir, 'nginx-%d' % port)
@@ -526,8 +661,8 @@ events {
 }
 http {
 	access_log off;
-	sendfile on;
-	tcp_nopush on;
+	sendfile %(sendfile)s;
+	tcp_nopush %(sendfile)s;
 	keepalive_requests 1000000;
 	open_file_cache max=1000 inactive=60s;
 	open_file_cache_valid 60s;
@@ -547,7 +682,8 @@ http {
 	}
 }
 ''' % {'workers': self.workers, 'p': p, 'port': port,
-			    'docroot': self.docroot})
+			    'docroot': self.docroot,
+			    'sendfile': 'on' if self.sendfile else 'off'})
 		return [shutil.which('nginx') or 'nginx', '-p', p, '-e',
 		    os.path.join(p, 'error.log'), '-c', conf]
 
@@ -568,6 +704,71 @@ http {
 
 	def check_identity(self):
 		pass
+
+
+class Lighttpd(Server):
+	"""lighttpd 1.4: one process (its recommended setting: server.max-worker
+	is documented as not needed and it does not scale that way), with its
+	defaults otherwise (sendfile-capable network backend chosen by itself)."""
+	name = 'lighttpd'
+
+	def __init__(self, tmpdir, cpu_prefix, docroot):
+		super().__init__(tmpdir, cpu_prefix)
+		self.docroot = docroot
+
+	def command(self, port):
+		conf = os.path.join(self.tmpdir, 'lighttpd-%d.conf' % port)
+		with open(conf, 'w') as f:
+			f.write('# generated by bench/lfbench.py\n'
+			    'server.document-root = "%s"\n'
+			    'server.bind = "127.0.0.1"\n'
+			    'server.port = %d\n'
+			    'server.max-connections = 10000\n'
+			    'server.max-fds = 20000\n'
+			    'server.max-keep-alive-requests = 1000000\n'
+			    'server.errorlog = "%s"\n'
+			    'index-file.names = ("index.html")\n'
+			    'mimetype.assign = (".html" => "text/html")\n' % (
+			    self.docroot, port, os.path.join(self.tmpdir,
+			    'lighttpd-%d.err' % port)))
+		return [shutil.which('lighttpd') or '/usr/sbin/lighttpd', '-D',
+		    '-f', conf]
+
+	def check_identity(self):
+		pass
+
+
+class Yardstick(Server):
+	"""bench/yardstick: not a server, the least an epoll loop can do per
+	keep-alive request (wrk only; it never closes a connection)."""
+	name = 'yardstick'
+
+	def __init__(self, tmpdir, cpu_prefix, binary, docroot):
+		super().__init__(tmpdir, cpu_prefix)
+		self.binary = binary
+		self.docroot = docroot
+
+	def command(self, port):
+		return [self.binary, str(port),
+		    os.path.join(self.docroot, 'index.html')]
+
+	def check_identity(self):
+		pass
+
+
+PEERS = ['nginx', 'nginx-sendfile', 'lighttpd']
+
+
+def peer_server(name, ctx, args, workers):
+	if name in ('nginx', 'nginx-sendfile'):
+		return Nginx(ctx['tmpdir'], ctx['server_prefix'], ctx['docroot'],
+		    workers, sendfile=name == 'nginx-sendfile')
+	if name == 'lighttpd':
+		return Lighttpd(ctx['tmpdir'], ctx['server_prefix'], ctx['docroot'])
+	if name == 'yardstick':
+		return Yardstick(ctx['tmpdir'], ctx['server_prefix'],
+		    args.yardstick, ctx['docroot'])
+	raise BenchError('unknown server %r' % name)
 
 
 # ---------------------------------------------------------------- clients
@@ -658,8 +859,9 @@ def run_client(argv, cpu_prefix, timeout):
 # ---------------------------------------------------------------- plan
 
 def point(experiment, server, mode, workers, queue, workload, tool, conc,
-    requests='', duration='', threads=1, repeats=1):
+    requests='', duration='', threads=1, repeats=1, reactors=''):
 	return {
+		'reactors': reactors,
 		'experiment': experiment, 'server': server, 'mode': mode,
 		'workers': workers, 'queue_capacity': queue, 'workload': workload,
 		'path': WORKLOADS[workload], 'tool': tool, 'concurrency': conc,
@@ -679,6 +881,19 @@ def lf_point(experiment, mode, workers, queue, workload, tool, conc, **kw):
 	    tool, conc, **kw)
 
 
+def server_knows(binary, line):
+	"""Whether lfserver -t accepts LINE in its [server] section."""
+	with tempfile.NamedTemporaryFile('w', suffix='.ini') as f:
+		f.write('[server]\n%s\n' % line)
+		f.flush()
+		try:
+			p = subprocess.run([binary, '-t', '-c', f.name],
+			    capture_output=True, timeout=10)
+		except (OSError, subprocess.TimeoutExpired):
+			return False
+		return p.returncode == 0
+
+
 def build_plan(args, prof, ncpu):
 	R = args.repeats if args.repeats else prof['repeats']
 	TR = args.repeats if args.repeats else prof['target_repeats']
@@ -691,18 +906,36 @@ def build_plan(args, prof, ncpu):
 	ng = not args.no_nginx
 	exps = args.experiments
 	gc = prof['grid_concurrency']
+	peers = [p for p in args.peers if p] if ng else []
 
 	if 'workers' in exps and lf:
 		c = prof['scaling_concurrency']
 		for wl in [w for w in prof['scaling_workloads'] if w in wls]:
 			n = prof['scaling_requests'][wl]
-			for m in singles:
-				plan.append(lf_point('workers', m, '', '', wl, 'ab', c,
-				    requests=n, repeats=R))
-			for m in pools:
-				for w in prof['scaling_workers']:
-					plan.append(lf_point('workers', m, w, 8, wl, 'ab', c,
-					    requests=n, repeats=R))
+			for tool in prof.get('scaling_tools', ['ab']):
+				kw = {'requests': n}
+				if tool == 'wrk':
+					kw = {'duration': prof['scaling_wrk_duration'],
+					    'threads': prof['scaling_wrk_threads']}
+				for m in singles:
+					plan.append(lf_point('workers', m, '', '', wl, tool,
+					    c, repeats=R, **kw))
+				for m in pools:
+					for w in prof['scaling_workers']:
+						plan.append(lf_point('workers', m, w, 8, wl, tool,
+						    c, repeats=R, **kw))
+	if 'peers' in exps and ng and 'static' in wls:
+		# the peers' own scaling with worker processes, on the static page
+		for p in [p for p in peers if p.startswith('nginx')]:
+			for w in prof.get('peer_workers', [1, ncpu]):
+				plan.append(point('peers', p, p, w, '', 'static', 'wrk',
+				    prof['scaling_concurrency'],
+				    duration=prof['wrk_duration'],
+				    threads=prof.get('scaling_wrk_threads', 2),
+				    repeats=R))
+				plan.append(point('peers', p, p, w, '', 'static', 'ab',
+				    prof['scaling_concurrency'],
+				    requests=prof['static_ab_requests'], repeats=R))
 	if 'queue' in exps and lf:
 		w = 2 * ncpu
 		for wl in [w_ for w_ in prof['queue_workloads'] if w_ in wls]:
@@ -720,17 +953,47 @@ def build_plan(args, prof, ncpu):
 					    gc, requests=n, repeats=R))
 	if 'static' in exps and 'static' in wls:
 		d = prof['wrk_duration']
-		servers = (['nginx'] if ng else []) + (modes if lf else [])
-		for s in servers:
-			for tool, kw in (('wrk', {'duration': d, 'threads': 2}),
-			    ('ab', {'requests': prof['static_ab_requests']})):
-				c = 64 if tool == 'wrk' else gc
-				if s == 'nginx':
-					plan.append(point('static', 'nginx', 'nginx', ncpu, '',
-					    'static', tool, c, repeats=TR, **kw))
+		# interleaved: every round visits every server before the next
+		# round, so that a noisy moment on a shared machine hits all alike
+		servers = peers + (modes if lf else [])
+		for rnd in range(TR):
+			for s in servers + (['yardstick'] if args.yardstick else []):
+				for tool, kw in (('wrk', {'duration': d, 'threads': 2}),
+				    ('ab', {'requests': prof['static_ab_requests']})):
+					c = 64 if tool == 'wrk' else gc
+					if s == 'yardstick' and tool != 'wrk':
+						continue
+					if s in PEERS or s == 'yardstick':
+						plan.append(point('static', s, s, ncpu, '',
+						    'static', tool, c, repeats=1, **kw))
+					else:
+						plan.append(lf_point('static', s, ncpu, 8,
+						    'static', tool, c, repeats=1, **kw))
+	if 'onecpu' in exps and 'static' in wls:
+		d = prof['wrk_duration']
+		servers = peers + (modes if lf else [])
+		for rnd in range(TR):
+			for s in servers + (['yardstick'] if args.yardstick else []):
+				if s in PEERS or s == 'yardstick':
+					plan.append(point('onecpu', s, s, 1, '', 'static',
+					    'wrk', 64, duration=d, threads=1, repeats=1))
 				else:
-					plan.append(lf_point('static', s, ncpu, 8, 'static',
-					    tool, c, repeats=TR, **kw))
+					plan.append(lf_point('onecpu', s, 1, 8, 'static',
+					    'wrk', 64, duration=d, threads=1, repeats=1))
+	if 'reactors' in exps and lf and 'static' in wls and \
+	    not server_knows(args.server, 'reactors = 1'):
+		log('reactors experiment skipped: %s does not accept the '
+		    '"reactors" setting' % args.server)
+	elif 'reactors' in exps and lf and 'static' in wls:
+		for rnd in range(TR):
+			for m in pools:
+				for r in args.reactor_counts:
+					plan.append(lf_point('reactors', m, ncpu, 64, 'static',
+					    'ab', gc, requests=prof['static_ab_requests'],
+					    repeats=1, reactors=r))
+					plan.append(lf_point('reactors', m, ncpu, 64, 'static',
+					    'wrk', 64, duration=prof['wrk_duration'],
+					    threads=2, repeats=1, reactors=r))
 	if 'cpu' in exps and lf and 'cpu' in wls:
 		for m in modes:
 			for tool, kw in (('ab', {'requests':
@@ -802,15 +1065,25 @@ def run_point(pt, args, ctx, idx, total, t0, done_est, total_est):
 	else:
 		eta = total_est
 	log('[%d/%d] %s (ETA %s)' % (idx, total, describe(pt), fmt_secs(eta)))
-	if pt['server'] == 'nginx':
-		srv = Nginx(ctx['tmpdir'], ctx['server_prefix'], ctx['docroot'],
-		    pt['workers'])
+	sctx = dict(ctx)
+	client_prefix = ctx['client_prefix']
+	if pt['experiment'] == 'onecpu':
+		# server on the first CPU, the client on the second: CPU cost per
+		# request without the two competing for a core
+		cpus = sorted(os.sched_getaffinity(0))
+		sctx['server_prefix'] = ['taskset', '-c', str(cpus[0])]
+		client_prefix = ['taskset', '-c', str(cpus[1])]
+	if pt['server'] != 'lfserver':
+		srv = peer_server(pt['server'], sctx, args, pt['workers'])
 	else:
-		srv = Lfserver(ctx['tmpdir'], ctx['server_prefix'], args.server,
+		srv = Lfserver(ctx['tmpdir'], sctx['server_prefix'], args.server,
 		    ctx['docroot'], pt['mode'], pt['workers'],
-		    pt['queue_capacity'])
+		    pt['queue_capacity'], pt.get('reactors', ''))
+	master = None
 	rows = []
 	srv.start()
+	if pt['server'].startswith('nginx'):
+		master = srv.proc.pid
 	ctx['live'] = srv
 	try:
 		srv.check_identity()
@@ -819,14 +1092,19 @@ def run_point(pt, args, ctx, idx, total, t0, done_est, total_est):
 			raise BenchError('%s: GET %s answered %d with an unexpected '
 			    'body: %r' % (srv.name, pt['path'], status, body[:200]))
 		argv = client_argv(pt, srv.port, warmup=True)
-		rc, out = run_client(argv, ctx['client_prefix'], args.run_timeout)
-		check_result(pt, srv, argv, rc, out, parse_ab, warmup=True)
+		if pt['server'] != 'yardstick':
+			rc, out = run_client(argv, client_prefix, args.run_timeout)
+			check_result(pt, srv, argv, rc, out, parse_ab, warmup=True)
+		sys_counts = {}
+		if args.syscalls:
+			sys_counts = count_syscalls(pt, srv, client_prefix, args)
 		for rep in range(1, pt['repeats'] + 1):
 			argv = client_argv(pt, srv.port)
 			cpu0 = srv.cpu_seconds()
-			rc, out = run_client(argv, ctx['client_prefix'],
-			    args.run_timeout)
+			th0 = proc_threads(srv.pids(), master)
+			rc, out = run_client(argv, client_prefix, args.run_timeout)
 			cpu1 = srv.cpu_seconds()
+			th1 = proc_threads(srv.pids(), master)
 			parse = parse_ab if pt['tool'] == 'ab' else parse_wrk
 			res = check_result(pt, srv, argv, rc, out, parse)
 			row = {k: pt[k] for k in KEY_FIELDS if k in pt}
@@ -842,11 +1120,14 @@ def run_point(pt, args, ctx, idx, total, t0, done_est, total_est):
 				'p99_ms': '' if res['p99_ms'] is None else res['p99_ms'],
 				'server_cpu_s': round(cpu1 - cpu0, 3),
 				'server_peak_rss_kb': srv.peak_rss_kb(),
+				'reactors': pt.get('reactors', ''),
 				'pinned': ctx['pinned'],
 				'profile': args.profile,
 				'timestamp': datetime.datetime.now().isoformat(
 				    timespec='seconds'),
 			})
+			row.update(thread_costs(th0, th1, res['completed']))
+			row.update(sys_counts)
 			rows.append(row)
 			with open(os.path.join(ctx['tmpdir'], 'last-output.txt'),
 			    'w') as f:
@@ -861,6 +1142,47 @@ def run_point(pt, args, ctx, idx, total, t0, done_est, total_est):
 		if warn:
 			log('warning: ' + warn)
 	return rows
+
+
+def count_syscalls(pt, srv, client_prefix, args):
+	"""One extra, sampled run with strace -c attached to every server
+	thread: futex and epoll_wait calls and all system calls per request.
+	strace slows the server several times over, so this run's rate is not
+	kept; counts per request are (the server does the same work per
+	request, only slower)."""
+	if not shutil.which('strace'):
+		raise BenchError('--syscalls needs strace (apt-get install strace)')
+	outf = os.path.join(srv.tmpdir, 'strace-%d.txt' % srv.port)
+	argv = ['strace', '-f', '-c', '-q', '-o', outf]
+	for pid in srv.pids():
+		argv += ['-p', str(pid)]
+	tr = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+	    stderr=subprocess.DEVNULL)
+	time.sleep(0.5)
+	cargv = client_argv(pt, srv.port)
+	rc, out = run_client(cargv, client_prefix, args.run_timeout)
+	tr.send_signal(signal.SIGINT)
+	tr.wait(timeout=30)
+	parse = parse_ab if pt['tool'] == 'ab' else parse_wrk
+	res = check_result(pt, srv, cargv, rc, out, parse)
+	n = res['completed']
+	calls = {}
+	try:
+		with open(outf) as f:
+			for line in f:
+				m = re.match(r'^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)'
+				    r'(?:\s+\d+)?\s+(\w+)\s*$', line)
+				if m:
+					calls[m.group(2)] = int(m.group(1))
+	except OSError:
+		return {}
+	total = sum(calls.values())
+	return {
+		'futex_req': round(calls.get('futex', 0) / n, 3),
+		'epoll_wait_req': round((calls.get('epoll_wait', 0) +
+		    calls.get('epoll_pwait', 0)) / n, 3),
+		'syscalls_req': round(total / n, 3),
+	}
 
 
 def check_result(pt, srv, argv, rc, out, parse, warmup=False):
@@ -896,13 +1218,13 @@ def median_rows(raw):
 		m['repeats'] = len(rows)
 
 		def med(k):
-			v = [float(r[k]) for r in rows if r[k] != '']
+			v = [float(r[k]) for r in rows if r.get(k, '') != '']
 			if not v:
 				return ''
 			x = round(statistics.median(v), 4)
 			return int(x) if x == int(x) else x
-		for k in ('time_taken_s', 'requests_per_s', 'completed', 'p50_ms',
-		    'p99_ms', 'server_cpu_s', 'server_peak_rss_kb'):
+		for k in ['time_taken_s', 'requests_per_s', 'completed', 'p50_ms',
+		    'p99_ms', 'server_cpu_s', 'server_peak_rss_kb'] + COST_FIELDS:
 			m[k] = med(k)
 		t = [float(r['time_taken_s']) for r in rows]
 		m['time_min_s'] = min(t)
@@ -970,11 +1292,26 @@ def main():
 	ap.add_argument('--repeats', type=int, default=0,
 	    help='runs per point, the median is kept (default: the profile\'s: '
 	    'quick 3; full 3 for the grids and 5 for the targets)')
-	ap.add_argument('--experiments', default=','.join(EXPERIMENTS),
-	    help='comma list of %s' % ','.join(EXPERIMENTS))
+	ap.add_argument('--experiments', default=','.join(DEFAULT_EXPERIMENTS),
+	    help='comma list of %s (default: all but reactors, which needs a '
+	    'server with the reactors setting)' % ','.join(EXPERIMENTS))
 	ap.add_argument('--modes', default=','.join(MODES))
 	ap.add_argument('--workloads', default=','.join(WORKLOADS))
-	ap.add_argument('--no-nginx', action='store_true')
+	ap.add_argument('--no-nginx', action='store_true',
+	    help='run no peer server (nginx, lighttpd)')
+	ap.add_argument('--peers', default=','.join(PEERS),
+	    help='peer servers of the static experiments, comma list of %s '
+	    '(nginx is sendfile off, its default and its faster setting for a '
+	    'small page; the report compares with the best of them)' %
+	    ','.join(PEERS))
+	ap.add_argument('--yardstick', default=None,
+	    help='bench/yardstick binary: add the minimal epoll loop to the '
+	    'static wrk runs as the bound of what the machine allows')
+	ap.add_argument('--reactor-counts', default='1,2',
+	    help='reactors of the "reactors" experiment (comma list)')
+	ap.add_argument('--syscalls', action='store_true',
+	    help='per point, one extra sampled run under strace -c for futex, '
+	    'epoll_wait and system calls per request')
 	ap.add_argument('--no-lfserver', action='store_true',
 	    help='only nginx (to check the clients and the setup)')
 	ap.add_argument('--pin', choices=['auto', 'yes', 'no'], default='auto',
@@ -1001,8 +1338,12 @@ def main():
 	if args.queue_bench is None:
 		args.queue_bench = os.path.join(os.path.dirname(
 		    os.path.dirname(args.server)), 'bench', 'queue_bench')
+	args.reactor_counts = [int(x) for x in args.reactor_counts.split(',')
+	    if x]
+	if args.yardstick:
+		args.yardstick = os.path.abspath(args.yardstick)
 	for name, allowed in (('experiments', EXPERIMENTS), ('modes', MODES),
-	    ('workloads', list(WORKLOADS))):
+	    ('workloads', list(WORKLOADS)), ('peers', PEERS)):
 		v = [x for x in getattr(args, name).split(',') if x]
 		bad = [x for x in v if x not in allowed]
 		if bad:
@@ -1022,7 +1363,10 @@ def main():
 	if not plan:
 		raise BenchError('nothing to run with these options')
 	tools = sorted({p['tool'] for p in plan} |
-	    ({'nginx'} if any(p['server'] == 'nginx' for p in plan) else set())
+	    ({'nginx'} if any(p['server'].startswith('nginx') for p in plan)
+	    else set()) |
+	    ({'lighttpd'} if any(p['server'] == 'lighttpd' for p in plan)
+	    else set()) | ({'strace'} if args.syscalls else set())
 	    | {'gnuplot'} | ({'taskset'} if server_prefix else set()))
 	check_tools(tools, args.dry_run)
 	ests = [estimate(p, ncpu) for p in plan]
@@ -1033,10 +1377,14 @@ def main():
 		    'server, estimated %s' % (len(plan), args.profile, pinned, ncpu,
 		    fmt_secs(total_est)))
 		for i, p in enumerate(plan, 1):
-			if p['server'] == 'nginx':
+			if p['server'].startswith('nginx'):
 				sargv = ['nginx', '-p', 'TMP/nginx-PORT', '-e',
 				    'TMP/nginx-PORT/error.log', '-c',
 				    'TMP/nginx-PORT/nginx.conf']
+			elif p['server'] == 'lighttpd':
+				sargv = ['lighttpd', '-D', '-f', 'TMP/lighttpd-PORT.conf']
+			elif p['server'] == 'yardstick':
+				sargv = [args.yardstick, 'PORT', 'TMP/docroot/index.html']
 			else:
 				sargv = Lfserver.argv_for(args.server, 'TMP/lfserver-PORT.ini',
 				    p['mode'], 'PORT', p['workers'], p['queue_capacity'])
@@ -1069,6 +1417,7 @@ def main():
 		    ab=tool_version(['ab', '-V']),
 		    wrk=tool_version(['wrk', '-v']),
 		    nginx=tool_version(['nginx', '-v']),
+		    lighttpd=tool_version(['lighttpd', '-v']),
 		    lfserver=('' if args.no_lfserver else
 		    tool_version([args.server, '-V'])),
 		    loadavg_start=loadavg()), f, indent=1)

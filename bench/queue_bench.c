@@ -4,9 +4,16 @@
  * ITEMS, each consumer pops its share, and the run is timed from a common
  * start barrier to the last join.  Prints CSV:
  *
- *	queue,producers,consumers,capacity,items,seconds,ops_per_sec
+ *	queue,producers,consumers,capacity,items,seconds,ops_per_sec,
+ *	cas_retry_per_op,lock_contended_pct,lock_wait_ns_per_op
  *
- * where ops_per_sec is items moved (one push plus one pop) per second.  Every
+ * where ops_per_sec is items moved (one push plus one pop) per second. The
+ * last three say whether a slowdown is contention on the queue itself: for
+ * the lock-free queue, failed CAS attempts (retries) per push or pop; for the
+ * locked queue, the share of lock acquisitions that found the lock taken and
+ * the time waited for it per push or pop. They come from the per-thread
+ * counters of src/probe.h, compiled into this program only (the daemon's
+ * queues carry none), from the median run.  Every
  * thread takes its own timestamps, and a run lasts from the earliest start to
  * the latest finish, so the main thread being descheduled does not count.
  *
@@ -14,7 +21,7 @@
  *                    [--producers N] [--consumers N] [--capacity N]
  *
  * --quick moves 20000 items per configuration; --runs reports the median of
- * N runs of each configuration; --producers, --consumers (1-8) and
+ * N runs of each configuration; --producers, --consumers (1-16) and
  * --capacity replace the default sweep by one value.  Not run by make check.
  */
 
@@ -27,9 +34,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "probe.h"
 #include "queue.h"
 
-#define MAXT	8
+#define MAXT	16
+
+_Thread_local struct probe probe;
 
 struct run {
 	struct queue		*q;
@@ -43,6 +53,13 @@ struct part {
 	size_t		 id;
 	pthread_t	 thread;
 	double		 t_start, t_end;
+	struct probe	 probe;		/* the thread's counters at its end */
+};
+
+/* Counters of one run, summed over its threads. */
+struct tally {
+	double		 seconds;
+	struct probe	 sum;
 };
 
 static double
@@ -65,6 +82,7 @@ producer(void *arg)
 	for (i = 0; i < p->count; i++)
 		queue_push(p->r->q, (void *)(uintptr_t)(p->id << 32 | (i + 1)));
 	p->t_end = now();
+	p->probe = probe;
 	return NULL;
 }
 
@@ -80,12 +98,24 @@ consumer(void *arg)
 	for (i = 0; i < p->count; i++)
 		sum += (uintptr_t)queue_pop(p->r->q);
 	p->t_end = now();
+	p->probe = probe;
 	return (void *)sum;
 }
 
-/* Seconds to move ITEMS through a fresh queue, or a negative -errno. */
-static double
-bench_one(enum queue_kind kind, size_t np, size_t nc, size_t cap, size_t items)
+static void
+tally_add(struct tally *t, const struct probe *p)
+{
+	t->sum.cas_ok += p->cas_ok;
+	t->sum.cas_retry += p->cas_retry;
+	t->sum.locks += p->locks;
+	t->sum.lock_contended += p->lock_contended;
+	t->sum.lock_wait_ns += p->lock_wait_ns;
+}
+
+/* Moves ITEMS through a fresh queue into *T; 0 or -errno. */
+static int
+bench_one(struct tally *t, enum queue_kind kind, size_t np, size_t nc,
+    size_t cap, size_t items)
 {
 	struct run	 r;
 	struct part	 prod[MAXT], cons[MAXT];
@@ -93,6 +123,7 @@ bench_one(enum queue_kind kind, size_t np, size_t nc, size_t cap, size_t items)
 	double		 t0 = 1e300, t1 = 0;
 	int		 rc;
 
+	memset(t, 0, sizeof(*t));
 	if ((rc = queue_create(&r.q, kind, cap)) != 0)
 		return rc;
 	r.nprod = np;
@@ -101,33 +132,39 @@ bench_one(enum queue_kind kind, size_t np, size_t nc, size_t cap, size_t items)
 	pthread_barrier_init(&r.start, NULL, (unsigned int)(np + nc + 1));
 	/* Split exactly: every item pushed is popped by someone. */
 	for (i = 0; i < nc; i++) {
-		cons[i] = (struct part){ &r, items / nc + (i < items % nc), i, 0, 0, 0 };
+		cons[i] = (struct part){ .r = &r,
+		    .count = items / nc + (i < items % nc), .id = i };
 		pthread_create(&cons[i].thread, NULL, consumer, &cons[i]);
 	}
 	for (i = 0; i < np; i++) {
-		prod[i] = (struct part){ &r, items / np + (i < items % np), i, 0, 0, 0 };
+		prod[i] = (struct part){ .r = &r,
+		    .count = items / np + (i < items % np), .id = i };
 		pthread_create(&prod[i].thread, NULL, producer, &prod[i]);
 	}
 	pthread_barrier_wait(&r.start);
 	for (i = 0; i < np; i++) {
 		pthread_join(prod[i].thread, NULL);
+		tally_add(t, &prod[i].probe);
 		t0 = prod[i].t_start < t0 ? prod[i].t_start : t0;
 		t1 = prod[i].t_end > t1 ? prod[i].t_end : t1;
 	}
 	for (i = 0; i < nc; i++) {
 		pthread_join(cons[i].thread, NULL);
+		tally_add(t, &cons[i].probe);
 		t0 = cons[i].t_start < t0 ? cons[i].t_start : t0;
 		t1 = cons[i].t_end > t1 ? cons[i].t_end : t1;
 	}
 	pthread_barrier_destroy(&r.start);
 	queue_free(r.q);
-	return t1 - t0;
+	t->seconds = t1 - t0;
+	return 0;
 }
 
 static int
-cmp_double(const void *a, const void *b)
+cmp_tally(const void *a, const void *b)
 {
-	double	 x = *(const double *)a, y = *(const double *)b;
+	double	 x = ((const struct tally *)a)->seconds;
+	double	 y = ((const struct tally *)b)->seconds;
 
 	return (x > y) - (x < y);
 }
@@ -146,7 +183,7 @@ int
 main(int argc, char *argv[])
 {
 	static size_t	 shapes[][2] = {
-		{1, 1}, {2, 2}, {4, 4}, {1, 3}, {3, 1}, {8, 8}
+		{1, 1}, {2, 2}, {4, 4}, {1, 3}, {3, 1}, {8, 8}, {16, 16}
 	};
 	static size_t	 caps[] = { 1, 8, 64, 1024 };
 	static const char *names[] = { "lockfree", "locked" };
@@ -162,8 +199,9 @@ main(int argc, char *argv[])
 	};
 	size_t		 items = 200000, s, c, nshapes, ncaps;
 	size_t		 only_p = 0, only_c = 0, only_cap = 0;
-	int		 runs = 1, kind, kmin = 0, kmax = 1, ch, i;
-	double		 t[16];
+	int		 runs = 1, kind, kmin = 0, kmax = 1, ch, i, rc;
+	struct tally	 t[16], *m;
+	double		 ops;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -212,22 +250,30 @@ main(int argc, char *argv[])
 		ncaps = 1;
 	}
 
-	printf("queue,producers,consumers,capacity,items,seconds,ops_per_sec\n");
+	printf("queue,producers,consumers,capacity,items,seconds,ops_per_sec,"
+	    "cas_retry_per_op,lock_contended_pct,lock_wait_ns_per_op\n");
 	for (s = 0; s < nshapes; s++)
 		for (c = 0; c < ncaps; c++)
 			for (kind = kmin; kind <= kmax; kind++) {
 				for (i = 0; i < runs; i++)
-					if ((t[i] = bench_one(kind, shapes[s][0],
-					    shapes[s][1], caps[c], items)) < 0) {
+					if ((rc = bench_one(&t[i], kind,
+					    shapes[s][0], shapes[s][1], caps[c],
+					    items)) < 0) {
 						fprintf(stderr, "queue_create: "
-						    "%s\n", strerror(-(int)t[i]));
+						    "%s\n", strerror(-rc));
 						return 1;
 					}
-				qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
-				printf("%s,%zu,%zu,%zu,%zu,%.6f,%.0f\n",
+				qsort(t, (size_t)runs, sizeof(t[0]), cmp_tally);
+				m = &t[runs / 2];
+				ops = 2.0 * (double)items;	/* a push and a pop each */
+				printf("%s,%zu,%zu,%zu,%zu,%.6f,%.0f,%.4f,%.2f,%.1f\n",
 				    names[kind], shapes[s][0], shapes[s][1],
-				    caps[c], items, t[runs / 2],
-				    items / t[runs / 2]);
+				    caps[c], items, m->seconds,
+				    items / m->seconds,
+				    m->sum.cas_retry / ops,
+				    m->sum.locks ? 100.0 * m->sum.lock_contended /
+				    m->sum.locks : 0.0,
+				    m->sum.lock_wait_ns / ops);
 				fflush(stdout);
 			}
 	return 0;

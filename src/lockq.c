@@ -13,8 +13,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "lockq.h"
+#include "probe.h"
 
 struct lockq {
 	pthread_mutex_t	 lock;
@@ -27,6 +29,27 @@ struct lockq {
 	unsigned int	 push_waiters;
 	void		**ring;
 };
+
+/* The queue's mutex; with LF_QUEUE_PROBE, counts and times contention. */
+static inline void
+lockq_lock(struct lockq *q)
+{
+#ifdef LF_QUEUE_PROBE
+	struct timespec	 t0, t1;
+
+	probe.locks++;
+	if (pthread_mutex_trylock(&q->lock) == 0)
+		return;
+	probe.lock_contended++;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&q->lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	probe.lock_wait_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+	    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+#else
+	pthread_mutex_lock(&q->lock);
+#endif
+}
 
 int
 lockq_create(struct lockq **out, size_t capacity)
@@ -103,7 +126,7 @@ lockq_try_push(struct lockq *q, void *item)
 {
 	bool	 wake;
 
-	pthread_mutex_lock(&q->lock);
+	lockq_lock(q);
 	if (q->count == q->capacity) {
 		pthread_mutex_unlock(&q->lock);
 		return false;
@@ -121,7 +144,7 @@ lockq_try_pop(struct lockq *q, void **item)
 {
 	bool	 wake;
 
-	pthread_mutex_lock(&q->lock);
+	lockq_lock(q);
 	if (q->count == 0) {
 		pthread_mutex_unlock(&q->lock);
 		return false;
@@ -139,7 +162,7 @@ lockq_push(struct lockq *q, void *item)
 {
 	bool	 wake;
 
-	pthread_mutex_lock(&q->lock);
+	lockq_lock(q);
 	while (q->count == q->capacity) {
 		q->push_waiters++;
 		pthread_cond_wait(&q->not_full, &q->lock);
@@ -158,7 +181,7 @@ lockq_pop(struct lockq *q)
 	void	*item;
 	bool	 wake;
 
-	pthread_mutex_lock(&q->lock);
+	lockq_lock(q);
 	while (q->count == 0) {
 		q->pop_waiters++;
 		pthread_cond_wait(&q->not_empty, &q->lock);
@@ -183,7 +206,7 @@ lockq_size_approx(struct lockq *q)
 {
 	size_t	 n;
 
-	pthread_mutex_lock(&q->lock);
+	lockq_lock(q);
 	n = q->count;
 	pthread_mutex_unlock(&q->lock);
 	return n;

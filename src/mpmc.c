@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "mpmc.h"
+#include "probe.h"
 
 #define MPMC_LINE	64
 
@@ -158,6 +159,7 @@ mpmc_offer(struct mpmc *q, void *item)
 			    &pos, mpmc_next(q, pos), memory_order_relaxed,
 			    memory_order_relaxed))
 				break;
+			PROBE(probe.cas_retry++);
 		} else if (d < 0) {
 			/*
 			 * The cell still holds last lap's item: full, unless a
@@ -169,10 +171,13 @@ mpmc_offer(struct mpmc *q, void *item)
 			    pos - q->one_lap)
 				return MPMC_FULL;
 			return MPMC_BUSY;
-		} else
+		} else {
+			PROBE(probe.cas_retry++);
 			pos = atomic_load_explicit(&q->tail,
 			    memory_order_relaxed);
+		}
 	}
+	PROBE(probe.cas_ok++);
 	c->item = item;
 	/*
 	 * Release: pairs with the acquire stamp load in mpmc_try_pop, so the
@@ -206,13 +211,17 @@ mpmc_try_pop(struct mpmc *q, void **item)
 			    &pos, mpmc_next(q, pos), memory_order_relaxed,
 			    memory_order_relaxed))
 				break;
+			PROBE(probe.cas_retry++);
 		} else if (d < 0) {
 			/* Not yet written in this lap: empty. */
 			return false;
-		} else
+		} else {
+			PROBE(probe.cas_retry++);
 			pos = atomic_load_explicit(&q->head,
 			    memory_order_relaxed);
+		}
 	}
+	PROBE(probe.cas_ok++);
 	*item = c->item;
 	/*
 	 * Release: pairs with the acquire stamp load of the next lap's
