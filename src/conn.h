@@ -29,6 +29,7 @@ struct conn {
 	_Atomic int		 state;		/* owned by the pool engines */
 	bool			 polled;	/* registered in the pool's epoll set */
 	bool			 poll_out;	/* ... for EPOLLOUT too */
+	unsigned		 reactor;	/* the pool reactor whose set holds it */
 	bool			 linger;	/* unread input may follow: see conn_free */
 	char			*pending;	/* an incomplete request, carried over */
 	size_t			 pending_len;

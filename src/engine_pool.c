@@ -1,14 +1,18 @@
 /*
  * engine_pool.c - the worker-pool engines: lockfree, locked and sequential.
  *
- * One reactor thread owns an epoll set. It accepts new connections and
- * watches idle keep-alive connections; a connection that becomes readable is
- * pushed to the bounded queue as one work item, so the queue distributes
- * requests, not connections, and an idle connection costs no worker and no
- * read buffer. A worker pops a connection, serves what is readable (conn.c),
- * then gives it back as described below. When the queue is full the reactor
- * waits in queue_push (backpressure) and new clients wait in the kernel's
- * listen backlog: nothing is dropped.
+ * Each reactor thread (`reactors`, one by default on a small machine) owns
+ * an epoll set. It accepts new connections from the shared listening
+ * sockets (registered with EPOLLEXCLUSIVE in every reactor's set, so a new
+ * client wakes one reactor) and watches its own idle keep-alive connections;
+ * a connection that becomes readable is pushed to the one bounded queue as
+ * one work item, so the queue distributes requests, not connections, and an
+ * idle connection costs no worker and no read buffer. A worker pops a
+ * connection, serves what is readable (conn.c), then gives it back to the
+ * reactor that owns it, as described below. When the queue is full a
+ * reactor waits in queue_push (backpressure) and new clients wait in the
+ * kernel's listen backlog: nothing is dropped. max_connections counts the
+ * connections of all reactors; reaching it pauses accepting in all.
  *
  * Why edge-triggered: a connection is registered once (EPOLLIN | EPOLLET)
  * and stays registered, so serving a keep-alive request costs no epoll_ctl.
@@ -32,14 +36,15 @@
  * reactor handles it before the give-back (the worker sees EVENTED) or after
  * it (the reactor sees ARMED), one of the two serves the connection. After a
  * give-back to ARMED a worker never touches the connection again, and only
- * the reactor moves a connection out of ARMED, so the reactor can close
- * expired ARMED connections without a race.
+ * its reactor (the only one whose epoll set holds it) moves a connection out
+ * of ARMED, so that reactor can close expired ARMED connections without a
+ * race.
  *
  * A report can name a connection that its worker is closing at that moment,
  * so a worker never frees one: it removes it from the epoll set, closes the
- * socket and leaves the struct on the `dead` list, which the reactor frees
- * before its next epoll_wait, when no report it holds can name it.
- * Connections are added to the epoll set at their first give-back.
+ * socket and leaves the struct on its reactor's `dead` list, which that
+ * reactor frees before its next epoll_wait, when no report it holds can name
+ * it. Connections are added to the epoll set at their first give-back.
  */
 #include "config.h"
 
@@ -63,6 +68,8 @@
 #include "stats.h"
 
 #define POOL_EVENTS		256
+#define POOL_REACTORS_PER_CPUS	4	/* reactors = 0: one per 4 CPUs ... */
+#define POOL_WORKERS_PER_REACTOR 4	/* ... and per 4 workers at most */
 #define POOL_ACCEPT_BURST	64
 #define POOL_SWEEP_NS		1000000000ull
 /* Pushed once per worker at stop; never a valid connection pointer. */
@@ -70,36 +77,48 @@
 
 static const char pool_stop_token;
 
+struct pool;
+
+/* One reactor: its epoll set and the connections registered in it. */
+struct pool_reactor {
+	struct pool		*p;
+	unsigned		 index;
+	pthread_t		 thread;
+	bool			 started;
+	int			 epfd;
+	int			 wakefd;	/* eventfd: stop, accepting may resume, watchdog */
+	struct conn		*conns;		/* p->mu */
+	struct conn		*dead;		/* closed by workers, freed here (p->mu) */
+	atomic_uint		 ndead;		/* lets the reactor skip the lock */
+	struct conn		**kick;		/* adopted with input: queued at start */
+	size_t			 nkick;
+	atomic_ulong		 beat;		/* bumped every loop (pool_alive) */
+	unsigned long		 seen_beat;	/* pool_alive's thread only */
+};
+
 struct pool {
 	struct engine		 base;
 	const struct server	*srv;
 	struct stats		*stats;
-	struct stats_shard	*shard;		/* the reactor's */
+	struct stats_shard	*shard;		/* the reactors' */
 	struct queue		*q;
-	int			 epfd;
-	int			 wakefd;	/* eventfd: stop, or accepting may resume */
+	struct pool_reactor	*reactors;
+	unsigned		 nreactors;
 	const int		*lfds;
 	size_t			 nlfds;
 	char			*ltag;		/* &ltag[i] is listener i's epoll cookie */
-	pthread_t		 reactor;
-	bool			 reactor_started;
 	pthread_t		*workers;
 	unsigned		 nworkers;	/* started */
-	pthread_mutex_t		 mu;		/* guards conns, nconns, accept_paused, dead */
-	struct conn		*conns;
-	struct conn		*dead;		/* closed by workers, freed by the reactor */
-	atomic_uint		 ndead;		/* lets the reactor skip the lock */
-	size_t			 nconns;
+	pthread_mutex_t		 mu;		/* guards the lists, nconns, accept_paused */
+	size_t			 nconns;	/* of all reactors */
 	bool			 accept_paused;
 	atomic_bool		 stopping;
 	atomic_bool		 handing_off;	/* set before stopping, at a reload */
-	struct conn		**kick;		/* adopted with input: the reactor queues them */
-	size_t			 nkick;
 	uint64_t		 rto_ns, kto_ns;
-	/* liveness (pool_alive): bumped by the reactor's loop and by workers */
-	atomic_ulong		 reactor_beat, worker_beat;
+	/* liveness (pool_alive): bumped by workers */
+	atomic_ulong		 worker_beat;
 	atomic_uint		 stop_tokens;	/* POOL_STOP pushed, not yet popped */
-	unsigned long		 seen_reactor, seen_worker;	/* pool_alive's thread only */
+	unsigned long		 seen_worker;	/* pool_alive's thread only */
 	uint64_t		 seen_requests;
 	bool			 seen_queued, watched;
 };
@@ -109,61 +128,77 @@ struct pool_worker_arg {
 	unsigned	 index;
 };
 
+/*
+ * Accepting on or off in every reactor (mu held). EPOLLEXCLUSIVE cannot be
+ * modified, so a pause removes the listeners and a resume adds them again.
+ */
 static void
 pool_listeners_arm(struct pool *p, bool on)
 {
 	struct epoll_event ev;
+	unsigned r;
 	size_t i;
 
-	for (i = 0; i < p->nlfds; i++) {
-		ev.events = on ? EPOLLIN : 0;
-		ev.data.ptr = &p->ltag[i];
-		epoll_ctl(p->epfd, EPOLL_CTL_MOD, p->lfds[i], &ev);
+	for (r = 0; r < p->nreactors; r++) {
+		for (i = 0; i < p->nlfds; i++) {
+			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ev.data.ptr = &p->ltag[i];
+			epoll_ctl(p->reactors[r].epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+			    p->lfds[i], &ev);
+		}
 	}
 }
 
 static void
-pool_wake(struct pool *p)
+pool_wake(struct pool_reactor *r)
 {
 	uint64_t one = 1;
 
-	if (write(p->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(r->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("pool: eventfd write");
 }
 
-/* A worker closes a connection it owns; the reactor frees it later. */
+static struct pool_reactor *
+pool_reactor_of(struct pool *p, const struct conn *c)
+{
+	return &p->reactors[c->reactor];
+}
+
+/* A worker closes a connection it owns; its reactor frees it later. */
 static void
 pool_close(struct pool *p, struct conn *c, struct stats_shard *shard)
 {
+	struct pool_reactor *r = pool_reactor_of(p, c);
 	bool resume;
 
 	if (c->polled)
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	conn_close_fd(c);
 	pthread_mutex_lock(&p->mu);
-	conn_list_remove(&p->conns, c);
+	conn_list_remove(&r->conns, c);
 	p->nconns--;
-	conn_list_push(&p->dead, c);
-	atomic_fetch_add_explicit(&p->ndead, 1, memory_order_relaxed);
+	conn_list_push(&r->dead, c);
+	atomic_fetch_add_explicit(&r->ndead, 1, memory_order_relaxed);
 	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
 	pthread_mutex_unlock(&p->mu);
 	if (resume)
-		pool_wake(p);
+		pool_wake(r);
 	stats_conn_closed(shard);
 }
 
-/* Frees the connections workers closed (reactor, between epoll_waits). */
+/* Frees the connections workers closed (their reactor, between epoll_waits). */
 static void
-pool_reap(struct pool *p)
+pool_reap(struct pool_reactor *r)
 {
+	struct pool *p = r->p;
 	struct conn *c, *dead;
 
-	if (atomic_load_explicit(&p->ndead, memory_order_relaxed) == 0)
+	if (atomic_load_explicit(&r->ndead, memory_order_relaxed) == 0)
 		return;
 	pthread_mutex_lock(&p->mu);
-	dead = p->dead;
-	p->dead = NULL;
-	atomic_store_explicit(&p->ndead, 0, memory_order_relaxed);
+	dead = r->dead;
+	r->dead = NULL;
+	atomic_store_explicit(&r->ndead, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&p->mu);
 	while ((c = dead) != NULL) {
 		dead = c->next;
@@ -190,8 +225,8 @@ pool_giveback(struct pool *p, struct conn *c, struct stats_shard *shard)
 
 	/* registered once; changed only when waiting for output starts or ends */
 	if (!c->polled || want_out != c->poll_out) {
-		if (epoll_ctl(p->epfd, c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-		    c->fd, &ev) < 0) {
+		if (epoll_ctl(pool_reactor_of(p, c)->epfd,
+		    c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			pool_close(p, c, shard);
 			return false;
 		}
@@ -222,7 +257,7 @@ pool_worker(void *arg)
 		struct conn *c = item;
 
 		/* at a reload, what is still queued goes to the next engine unserved
-		 * (it stays on p->conns, WORKING): the drain waits for no new turn */
+		 * (it stays on its reactor's list, WORKING): the drain waits for no new turn */
 		if (atomic_load_explicit(&p->handing_off, memory_order_relaxed))
 			continue;
 		for (;;) {
@@ -263,8 +298,9 @@ pool_accept_pause_locked(struct pool *p)
 }
 
 static void
-pool_accept(struct pool *p, int lfd)
+pool_accept(struct pool_reactor *rc, int lfd)
 {
+	struct pool *p = rc->p;
 	struct conn *c;
 	int i, r;
 
@@ -295,8 +331,9 @@ pool_accept(struct pool *p, int lfd)
 			continue;
 		}
 		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
+		c->reactor = rc->index;
 		pthread_mutex_lock(&p->mu);
-		conn_list_push(&p->conns, c);
+		conn_list_push(&rc->conns, c);
 		p->nconns++;
 		pthread_mutex_unlock(&p->mu);
 		stats_conn_opened(p->shard);
@@ -318,21 +355,22 @@ pool_accept_resume(struct pool *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Closes idle connections past their deadline (reactor thread only). */
+/* Closes its idle connections past their deadline (reactor R's thread only). */
 static void
-pool_sweep(struct pool *p, uint64_t now)
+pool_sweep(struct pool_reactor *r, uint64_t now)
 {
+	struct pool *p = r->p;
 	struct conn *c, *next;
 
 	pthread_mutex_lock(&p->mu);
-	for (c = p->conns; c != NULL; c = next) {
+	for (c = r->conns; c != NULL; c = next) {
 		next = c->next;
 		if (!pool_state_idle(&c->state))
 			continue;
 		if (now < conn_deadline(c, p->rto_ns, p->kto_ns))
 			continue;
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		conn_list_remove(&p->conns, c);
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		conn_list_remove(&r->conns, c);
 		p->nconns--;
 		conn_expire(c, p->shard);
 		stats_conn_closed(p->shard);
@@ -345,29 +383,32 @@ pool_sweep(struct pool *p, uint64_t now)
 static void *
 pool_reactor(void *arg)
 {
-	struct pool *p = arg;
+	struct pool_reactor *r = arg;
+	struct pool *p = r->p;
 	struct epoll_event evs[POOL_EVENTS];
 	uint64_t next_sweep = stats_now_ns() + POOL_SWEEP_NS, now;
+	char name[16];
 	int n, i, timeout;
 
-	pthread_setname_np(pthread_self(), "lf-reactor");
+	snprintf(name, sizeof(name), "lf-reactor-%u", r->index);
+	pthread_setname_np(pthread_self(), name);
 	/* adopted connections holding input: no edge will report them */
-	for (i = 0; i < (int)p->nkick; i++) {
-		p->kick[i]->ready_ns = stats_now_ns();
-		if (queue_push(p->q, p->kick[i]))
+	for (i = 0; i < (int)r->nkick; i++) {
+		r->kick[i]->ready_ns = stats_now_ns();
+		if (queue_push(p->q, r->kick[i]))
 			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
 	}
 	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
 		/* relaxed: a counter pool_alive only compares */
-		atomic_fetch_add_explicit(&p->reactor_beat, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->beat, 1, memory_order_relaxed);
 		while (atomic_load_explicit(&engine_fault, memory_order_relaxed) ==
 		    ENGINE_FAULT_STALL_REACTOR &&
 		    !atomic_load_explicit(&p->stopping, memory_order_relaxed))
 			usleep(10000);
-		pool_reap(p);
+		pool_reap(r);
 		now = stats_now_ns();
 		timeout = now >= next_sweep ? 0 : (int)((next_sweep - now) / 1000000u) + 1;
-		n = epoll_wait(p->epfd, evs, POOL_EVENTS, timeout);
+		n = epoll_wait(r->epfd, evs, POOL_EVENTS, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -379,16 +420,16 @@ pool_reactor(void *arg)
 			void *tag = evs[i].data.ptr;
 			struct conn *c;
 
-			if (tag == &p->wakefd) {
+			if (tag == &r->wakefd) {
 				uint64_t v;
 
-				if (read(p->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				if (read(r->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("pool: eventfd read");
 				pool_accept_resume(p);
 				continue;
 			}
 			if ((char *)tag >= p->ltag && (char *)tag < p->ltag + p->nlfds) {
-				pool_accept(p, p->lfds[(char *)tag - p->ltag]);
+				pool_accept(r, p->lfds[(char *)tag - p->ltag]);
 				continue;
 			}
 			c = tag;
@@ -400,7 +441,7 @@ pool_reactor(void *arg)
 				    memory_order_relaxed);
 		}
 		if (now >= next_sweep) {
-			pool_sweep(p, now);
+			pool_sweep(r, now);
 			next_sweep = now + POOL_SWEEP_NS;
 		}
 	}
@@ -412,17 +453,22 @@ pool_free(struct engine *e)
 {
 	struct pool *p = (struct pool *)e;
 
+	unsigned i;
+
 	if (p == NULL)
 		return;
-	if (p->epfd >= 0)
-		close(p->epfd);
-	if (p->wakefd >= 0)
-		close(p->wakefd);
+	for (i = 0; p->reactors != NULL && i < p->nreactors; i++) {
+		if (p->reactors[i].epfd >= 0)
+			close(p->reactors[i].epfd);
+		if (p->reactors[i].wakefd >= 0)
+			close(p->reactors[i].wakefd);
+		free(p->reactors[i].kick);
+	}
+	free(p->reactors);
 	queue_free(p->q);
 	pthread_mutex_destroy(&p->mu);
 	free(p->workers);
 	free(p->ltag);
-	free(p->kick);
 	free(p);
 }
 
@@ -430,6 +476,7 @@ static void
 pool_stop(struct engine *e, struct conn **handoff)
 {
 	struct pool *p = (struct pool *)e;
+	struct pool_reactor *r;
 	struct conn *c;
 	unsigned i;
 
@@ -437,10 +484,13 @@ pool_stop(struct engine *e, struct conn **handoff)
 	 * the joins below, are all that is needed */
 	atomic_store_explicit(&p->handing_off, handoff != NULL, memory_order_relaxed);
 	atomic_store_explicit(&p->stopping, true, memory_order_relaxed);
-	if (p->reactor_started) {
-		pool_wake(p);
-		pthread_join(p->reactor, NULL);
-		p->reactor_started = false;
+	for (i = 0; i < p->nreactors; i++) {
+		r = &p->reactors[i];
+		if (r->started) {
+			pool_wake(r);
+			pthread_join(r->thread, NULL);
+			r->started = false;
+		}
 	}
 	/* FIFO: every connection queued before the stop tokens is popped first
 	 * (given one turn, or at a reload left for the handoff) */
@@ -451,53 +501,106 @@ pool_stop(struct engine *e, struct conn **handoff)
 	for (i = 0; i < p->nworkers; i++)
 		pthread_join(p->workers[i], NULL);
 	p->nworkers = 0;
-	pool_reap(p);
 	/* no thread touches a connection now: each is idle (armed in an epoll
 	 * set nobody reads) or was left by a worker with its input (WORKING) */
-	while ((c = p->conns) != NULL) {
-		conn_list_remove(&p->conns, c);
-		p->nconns--;
-		if (c->polled)
-			epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		c->polled = c->poll_out = false;
-		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
-		if (handoff != NULL)
-			conn_list_push(handoff, c);
-		else {
-			stats_conn_closed(p->shard);
-			conn_free(c);
+	for (i = 0; i < p->nreactors; i++) {
+		r = &p->reactors[i];
+		pool_reap(r);
+		while ((c = r->conns) != NULL) {
+			conn_list_remove(&r->conns, c);
+			p->nconns--;
+			if (c->polled)
+				epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			c->polled = c->poll_out = false;
+			atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
+			if (handoff != NULL)
+				conn_list_push(handoff, c);
+			else {
+				stats_conn_closed(p->shard);
+				conn_free(c);
+			}
 		}
 	}
 }
 
-/* Registers the adopted connections, idle ones armed (before any thread runs). */
+/* Shares the adopted connections out among the reactors, idle ones armed
+ * (before any thread runs). */
 static int
 pool_adopt(struct pool *p, struct conn **adopt)
 {
+	struct pool_reactor *r;
 	struct epoll_event ev;
 	struct conn *c;
 	size_t n = 0;
+	unsigned i, next = 0;
 
 	for (c = adopt != NULL ? *adopt : NULL; c != NULL; c = c->next)
 		n++;
-	p->kick = calloc(n ? n : 1, sizeof(*p->kick));
-	if (p->kick == NULL)
-		return -ENOMEM;
+	for (i = 0; i < p->nreactors; i++) {
+		p->reactors[i].kick = calloc(n / p->nreactors + 1, sizeof(struct conn *));
+		if (p->reactors[i].kick == NULL)
+			return -ENOMEM;
+	}
 	while (adopt != NULL && (c = *adopt) != NULL) {
+		r = &p->reactors[next];
+		next = (next + 1) % p->nreactors;
 		conn_list_remove(adopt, c);
-		conn_list_push(&p->conns, c);
+		c->reactor = r->index;
+		conn_list_push(&r->conns, c);
 		p->nconns++;
 		ev.events = pool_events(c);
 		ev.data.ptr = c;
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 			return -errno;
 		c->polled = true;
 		c->poll_out = c->out != NULL;
 		if (c->pending != NULL) {
 			atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
-			p->kick[p->nkick++] = c;
+			r->kick[r->nkick++] = c;
 		} else
 			atomic_store_explicit(&c->state, POOL_ARMED, memory_order_relaxed);
+	}
+	return 0;
+}
+
+/* `reactors`, 0 resolved: one per 4 CPUs and per 4 workers, at least one. */
+static unsigned
+pool_nreactors(const struct server *srv)
+{
+	unsigned n, by_workers;
+
+	if (srv->cfg.mode == LF_MODE_SEQUENTIAL)
+		return 1;
+	if (srv->cfg.reactors != 0)
+		return srv->cfg.reactors;
+	n = server_online_cpus() / POOL_REACTORS_PER_CPUS;
+	by_workers = (srv->workers + POOL_WORKERS_PER_REACTOR - 1) / POOL_WORKERS_PER_REACTOR;
+	if (by_workers < n)
+		n = by_workers;
+	return n ? n : 1;
+}
+
+/* Reactor R's epoll set, with its eventfd and the listening sockets. */
+static int
+pool_reactor_init(struct pool *p, struct pool_reactor *r)
+{
+	struct epoll_event ev;
+	size_t k;
+
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->epfd < 0 || r->wakefd < 0)
+		return -errno;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &r->wakefd;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wakefd, &ev) < 0)
+		return -errno;
+	for (k = 0; k < p->nlfds; k++) {
+		/* a new client wakes one reactor, not all of them */
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.ptr = &p->ltag[k];
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, p->lfds[k], &ev) < 0)
+			return -errno;
 	}
 	return 0;
 }
@@ -507,10 +610,8 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 {
 	const struct server *srv = prm->srv;
 	struct pool *p;
-	struct epoll_event ev;
 	pthread_attr_t attr;
 	unsigned i, nworkers = srv->workers;
-	size_t k;
 	int r;
 
 	p = calloc(1, sizeof(*p));
@@ -522,39 +623,31 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 	p->shard = stats_shard(srv->stats, 0);
 	p->lfds = prm->lfds;
 	p->nlfds = prm->nlfds;
-	p->epfd = p->wakefd = -1;
 	p->rto_ns = (uint64_t)srv->cfg.request_timeout * 1000000000u;
 	p->kto_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
 	pthread_mutex_init(&p->mu, NULL);
 	p->ltag = calloc(prm->nlfds ? prm->nlfds : 1, 1);
 	p->workers = calloc(nworkers, sizeof(*p->workers));
-	if (p->ltag == NULL || p->workers == NULL) {
+	p->nreactors = pool_nreactors(srv);
+	p->reactors = calloc(p->nreactors, sizeof(*p->reactors));
+	if (p->ltag == NULL || p->workers == NULL || p->reactors == NULL) {
+		p->nreactors = 0;
 		r = -ENOMEM;
 		goto fail;
+	}
+	for (i = 0; i < p->nreactors; i++) {
+		p->reactors[i].p = p;
+		p->reactors[i].index = i;
+		p->reactors[i].epfd = p->reactors[i].wakefd = -1;
 	}
 	r = queue_create(&p->q, srv->cfg.mode == LF_MODE_LOCKFREE ? QUEUE_LOCKFREE :
 	    QUEUE_LOCKED, srv->cfg.queue_capacity);
 	if (r < 0)
 		goto fail;
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	p->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->epfd < 0 || p->wakefd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	ev.events = EPOLLIN;
-	ev.data.ptr = &p->wakefd;
-	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wakefd, &ev) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	for (k = 0; k < p->nlfds; k++) {
-		ev.events = EPOLLIN;
-		ev.data.ptr = &p->ltag[k];
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->lfds[k], &ev) < 0) {
-			r = -errno;
+	for (i = 0; i < p->nreactors; i++) {
+		r = pool_reactor_init(p, &p->reactors[i]);
+		if (r < 0)
 			goto fail;
-		}
 	}
 	r = pool_adopt(p, adopt);
 	if (r < 0)
@@ -586,9 +679,10 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 	if (r == 0 && atomic_load_explicit(&engine_fault, memory_order_relaxed) ==
 	    ENGINE_FAULT_START)
 		r = -EAGAIN;	/* as if the reactor's thread could not be made */
-	if (r == 0) {
-		r = -pthread_create(&p->reactor, &attr, pool_reactor, p);
-		p->reactor_started = r == 0;
+	for (i = 0; r == 0 && i < p->nreactors; i++) {
+		r = -pthread_create(&p->reactors[i].thread, &attr, pool_reactor,
+		    &p->reactors[i]);
+		p->reactors[i].started = r == 0;
 	}
 	pthread_attr_destroy(&attr);
 	if (r < 0)
@@ -596,29 +690,39 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 	*out = &p->base;
 	return 0;
 fail:
-	/* nothing was queued without the reactor: every adopted connection is
-	 * idle or kicked, and goes back on *adopt (closed when ADOPT is NULL) */
+	/* at most the reactors started before the failure queued anything, and
+	 * pool_stop drains them: every connection goes back on *adopt (closed
+	 * when ADOPT is NULL) */
 	pool_stop(&p->base, adopt);
 	pool_free(&p->base);
 	return r;
 }
 
 /*
- * The watchdog's question, once per period: did the reactor loop since the
- * last call (the call wakes it, so an idle one loops too), and, when work
- * was queued at both calls, did a worker finish a turn or a request?
+ * The watchdog's question, once per period: did every reactor loop since the
+ * last call (the call wakes them, so idle ones loop too), and, when work was
+ * queued at both calls, did a worker finish a turn or a request?
  */
 static bool
 pool_alive(struct engine *e)
 {
 	struct pool *p = (struct pool *)e;
-	unsigned long rb, wb;
+	unsigned long beat, wb;
 	uint64_t requests = 0;
 	bool queued, stopping, ok = true;
 	unsigned i;
 
 	/* relaxed: counters, only compared with their previous values */
-	rb = atomic_load_explicit(&p->reactor_beat, memory_order_relaxed);
+	stopping = atomic_load_explicit(&p->stopping, memory_order_relaxed);
+	for (i = 0; i < p->nreactors; i++) {
+		beat = atomic_load_explicit(&p->reactors[i].beat, memory_order_relaxed);
+		/* a stopping engine's reactors have ended: only its workers count */
+		if (p->watched && !stopping && beat == p->reactors[i].seen_beat)
+			ok = false;
+		p->reactors[i].seen_beat = beat;
+		if (!stopping)
+			pool_wake(&p->reactors[i]);
+	}
 	wb = atomic_load_explicit(&p->worker_beat, memory_order_relaxed);
 	for (i = 0; i < p->srv->workers && i < STATS_SHARDS; i++)
 		requests += atomic_load_explicit(&stats_shard(p->stats, (int)i)->requests,
@@ -626,22 +730,13 @@ pool_alive(struct engine *e)
 	/* a stopping engine's queue holds stop tokens: they are not work */
 	queued = queue_size_approx(p->q) >
 	    atomic_load_explicit(&p->stop_tokens, memory_order_relaxed);
-	stopping = atomic_load_explicit(&p->stopping, memory_order_relaxed);
-	if (p->watched) {
-		/* a stopping engine's reactor has ended: only its workers count */
-		if (!stopping && rb == p->seen_reactor)
-			ok = false;
-		if (queued && p->seen_queued && wb == p->seen_worker &&
-		    requests == p->seen_requests)
-			ok = false;
-	}
+	if (p->watched && queued && p->seen_queued && wb == p->seen_worker &&
+	    requests == p->seen_requests)
+		ok = false;
 	p->watched = true;
-	p->seen_reactor = rb;
 	p->seen_worker = wb;
 	p->seen_requests = requests;
 	p->seen_queued = queued;
-	if (!stopping)
-		pool_wake(p);
 	return ok;
 }
 

@@ -216,7 +216,7 @@ connect_loopback(int port)
 }
 
 static void
-run_engine(const char *mode)
+run_engine(const char *mode, const char *reactors)
 {
 	struct lf_config cfg;
 	struct server *srv = NULL;
@@ -225,16 +225,18 @@ run_engine(const char *mode)
 	struct engine_params prm;
 	struct client *cl;
 	pthread_t th[CLIENTS];
-	char err[512];
+	char err[512], what[64];
 	unsigned total = 0;
 	int lfd, port = 0, i, bad = 0;
 
+	snprintf(what, sizeof(what), "%s, %s reactor(s)", mode, reactors);
 	config_init(&cfg);
 	if (config_set(&cfg, "server", "mode", mode, NULL, err, sizeof(err)) < 0 ||
 	    config_set(&cfg, "server", "workers", "4", NULL, err, sizeof(err)) < 0 ||
 	    config_set(&cfg, "server", "queue_capacity", "2", NULL, err, sizeof(err)) < 0 ||
+	    config_set(&cfg, "server", "reactors", reactors, NULL, err, sizeof(err)) < 0 ||
 	    stats_create(&st) < 0 || server_build(&srv, &cfg, st, err, sizeof(err)) < 0) {
-		ok(0, "%s: a server to test (%s)", mode, err);
+		ok(0, "%s: a server to test (%s)", what, err);
 		return;
 	}
 	config_free(&cfg);
@@ -245,7 +247,7 @@ run_engine(const char *mode)
 	atomic_store(&window_calls, 0);
 	atomic_store(&window_armed, 0);
 	pool_state_test_hook = hook_widen;
-	ok(lfd >= 0 && engine_start(&e, &prm, NULL) == 0, "%s: the engine starts", mode);
+	ok(lfd >= 0 && engine_start(&e, &prm, NULL) == 0, "%s: the engine starts", what);
 	cl = calloc(CLIENTS, sizeof(*cl));
 	for (i = 0; cl != NULL && i < CLIENTS; i++) {
 		cl[i].fd = connect_loopback(port);
@@ -272,13 +274,13 @@ run_engine(const char *mode)
 	}
 	ok(bad == 0 && total == CLIENTS * REQUESTS,
 	    "%s: %d pipelining clients got all %u responses, each in order (%u)",
-	    mode, CLIENTS, CLIENTS * REQUESTS, total);
-	printf("# %s: the EVENTED path was taken %lu times\n", mode,
+	    what, CLIENTS, CLIENTS * REQUESTS, total);
+	printf("# %s: the EVENTED path was taken %lu times\n", what,
 	    atomic_load(&window_calls));
 	ok(atomic_load(&window_calls) > 0,
-	    "%s: the reactor reported connections their workers owned", mode);
+	    "%s: the reactor reported connections their workers owned", what);
 	ok(atomic_load(&window_armed) == 0,
-	    "%s: no give-back that saw a report let the connection look idle", mode);
+	    "%s: no give-back that saw a report let the connection look idle", what);
 	free(cl);
 	engine_stop(e, NULL);
 	engine_free(e);
@@ -293,7 +295,9 @@ int
 main(void)
 {
 	test_protocol();
-	run_engine("lockfree");
-	run_engine("locked");
+	run_engine("lockfree", "1");
+	run_engine("locked", "1");
+	/* the same with connections spread over three reactors */
+	run_engine("lockfree", "3");
 	return done_testing();
 }
