@@ -297,52 +297,6 @@ pool_accept_pause_locked(struct pool *p)
 	}
 }
 
-static void
-pool_accept(struct pool_reactor *rc, int lfd)
-{
-	struct pool *p = rc->p;
-	struct conn *c;
-	int i, r;
-
-	for (i = 0; i < POOL_ACCEPT_BURST; i++) {
-		pthread_mutex_lock(&p->mu);
-		if (p->nconns >= p->srv->cfg.max_connections) {
-			/* leave clients in the backlog until a connection closes */
-			pool_accept_pause_locked(p);
-			pthread_mutex_unlock(&p->mu);
-			return;
-		}
-		pthread_mutex_unlock(&p->mu);
-		r = conn_accept(lfd, &c);
-		if (r == -EAGAIN)
-			return;
-		if (r == -EMFILE || r == -ENFILE) {
-			/* out of descriptors: retry at the next sweep instead of spinning */
-			errno = -r;
-			log_warn("accept: pausing for a second");
-			pthread_mutex_lock(&p->mu);
-			pool_accept_pause_locked(p);
-			pthread_mutex_unlock(&p->mu);
-			return;
-		}
-		if (r < 0) {
-			errno = -r;
-			log_warn("accept");
-			continue;
-		}
-		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
-		c->reactor = rc->index;
-		pthread_mutex_lock(&p->mu);
-		conn_list_push(&rc->conns, c);
-		p->nconns++;
-		pthread_mutex_unlock(&p->mu);
-		stats_conn_opened(p->shard);
-		/* clients usually send at once: serve now rather than after a poll round */
-		if (queue_push(p->q, c))
-			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
-	}
-}
-
 /* Accepts again once a connection closed below max_connections (reactor thread). */
 static void
 pool_accept_resume(struct pool *p)
@@ -353,6 +307,70 @@ pool_accept_resume(struct pool *p)
 		pool_listeners_arm(p, true);
 	}
 	pthread_mutex_unlock(&p->mu);
+}
+
+/* Gives back a slot pool_accept reserved for a client it did not get. */
+static void
+pool_accept_unreserve(struct pool *p)
+{
+	bool resume;
+
+	pthread_mutex_lock(&p->mu);
+	p->nconns--;
+	/* another reactor may have paused on the slot this one held */
+	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
+	pthread_mutex_unlock(&p->mu);
+	if (resume)
+		pool_accept_resume(p);
+}
+
+static void
+pool_accept(struct pool_reactor *rc, int lfd)
+{
+	struct pool *p = rc->p;
+	struct conn *c;
+	int i, r;
+
+	for (i = 0; i < POOL_ACCEPT_BURST; i++) {
+		/* the slot is taken before accept(): reactors accept concurrently */
+		pthread_mutex_lock(&p->mu);
+		if (p->nconns >= p->srv->cfg.max_connections) {
+			/* leave clients in the backlog until a connection closes */
+			pool_accept_pause_locked(p);
+			pthread_mutex_unlock(&p->mu);
+			return;
+		}
+		p->nconns++;
+		pthread_mutex_unlock(&p->mu);
+		r = conn_accept(lfd, &c);
+		if (r == -EMFILE || r == -ENFILE) {
+			/* out of descriptors: retry at the next sweep instead of spinning */
+			errno = -r;
+			log_warn("accept: pausing for a second");
+			pthread_mutex_lock(&p->mu);
+			p->nconns--;
+			pool_accept_pause_locked(p);
+			pthread_mutex_unlock(&p->mu);
+			return;
+		}
+		if (r < 0) {
+			pool_accept_unreserve(p);
+			if (r == -EAGAIN)
+				return;
+			errno = -r;
+			log_warn("accept");
+			continue;
+		}
+		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
+		c->reactor = rc->index;
+		pthread_mutex_lock(&p->mu);
+		conn_list_push(&rc->conns, c);
+		pthread_mutex_unlock(&p->mu);
+		stats_conn_opened(p->shard);
+		/* clients usually send at once: serve now rather than after a poll round */
+		if (queue_push(p->q, c))
+			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
+	}
 }
 
 /* Closes its idle connections past their deadline (reactor R's thread only). */
