@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "observe.h"
 #include "router.h"
 #include "server.h"
 #include "stats.h"
@@ -157,7 +158,8 @@ conn_defer(struct conn *c, const struct iovec *iov, int n)
  * Writes all of IOV. When the socket's buffer is full, a pool worker
  * (w->defer_writes) keeps the rest in c->out and returns 1, so that a slow
  * reader never holds a worker: the engine waits for POLLOUT instead. A
- * connection thread waits in poll() itself, up to request_timeout.
+ * connection thread waits in poll() itself, up to request_timeout without
+ * progress.
  * Returns 0 when everything is written, 1 when deferred, -1 on failure.
  */
 static int
@@ -189,6 +191,8 @@ conn_write(struct conn *c, struct conn_worker *w, struct iovec *iov, int n)
 				return -1;
 			continue;
 		}
+		/* progress: a reader that keeps reading gets request_timeout anew */
+		deadline = 0;
 		while (n > 0 && (size_t)r >= iov->iov_len) {
 			r -= (ssize_t)iov->iov_len;
 			iov++;
@@ -268,6 +272,8 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	bool get_or_head = req->method == HTTP_GET || is_head;
 	int n, written;
 
+	resp.route = NULL;	/* observe_request reads them on every path */
+	resp.body = NULL;
 	if (req->has_body && (!get_or_head || req->chunked))
 		keep = false;
 	else if (req->has_body && req->content_length > HTTP_MAX_BODY_DISCARD) {
@@ -296,11 +302,11 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	iov[1].iov_base = (void *)resp.body;
 	iov[1].iov_len = resp.body_len;
 	written = conn_write(c, w, iov, is_head || resp.body_len == 0 ? 1 : 2);
-	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
+	observe_request(w, c->fd, req, &resp, t0);
 	return conn_req_result(c, written, keep);
 error:
 	written = conn_send_error(c, w, resp.status, req->minor, keep, is_head);
-	stats_request(w->shard, resp.status, (stats_now_ns() - t0) / 1000u);
+	observe_request(w, c->fd, req, &resp, t0);
 	return conn_req_result(c, written, keep);
 }
 

@@ -68,8 +68,6 @@
 #include "stats.h"
 
 #define POOL_EVENTS		256
-#define POOL_REACTORS_PER_CPUS	4	/* reactors = 0: one per 4 CPUs ... */
-#define POOL_WORKERS_PER_REACTOR 4	/* ... and per 4 workers at most */
 #define POOL_ACCEPT_BURST	64
 #define POOL_SWEEP_NS		1000000000ull
 /* Pushed once per worker at stop; never a valid connection pointer. */
@@ -256,10 +254,12 @@ pool_worker(void *arg)
 	while ((item = queue_pop(p->q)) != POOL_STOP) {
 		struct conn *c = item;
 
+		stats_dequeued(cw.shard);
 		/* at a reload, what is still queued goes to the next engine unserved
 		 * (it stays on its reactor's list, WORKING): the drain waits for no new turn */
 		if (atomic_load_explicit(&p->handing_off, memory_order_relaxed))
 			continue;
+		stats_work_begin(cw.shard);
 		for (;;) {
 			enum conn_status st = conn_serve(c, &cw);
 
@@ -270,14 +270,18 @@ pool_worker(void *arg)
 			/* undrained input raises no new edge: queue it again, or go
 			 * on; a stopping engine keeps the rest for the handoff */
 			if (st == CONN_MORE) {
-				if (atomic_load_explicit(&p->stopping, memory_order_relaxed) ||
-				    queue_try_push(p->q, c))
+				if (atomic_load_explicit(&p->stopping, memory_order_relaxed))
 					break;
+				if (queue_try_push(p->q, c)) {
+					stats_queued(cw.shard);
+					break;
+				}
 				continue;
 			}
 			if (!pool_giveback(p, c, cw.shard))
 				break;
 		}
+		stats_work_end(cw.shard);
 		/* relaxed: a counter pool_alive only compares */
 		atomic_fetch_add_explicit(&p->worker_beat, 1, memory_order_relaxed);
 	}
@@ -368,6 +372,7 @@ pool_accept(struct pool_reactor *rc, int lfd)
 		pthread_mutex_unlock(&p->mu);
 		stats_conn_opened(p->shard);
 		/* clients usually send at once: serve now rather than after a poll round */
+		stats_queued(p->shard);
 		if (queue_push(p->q, c))
 			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
 	}
@@ -413,6 +418,7 @@ pool_reactor(void *arg)
 	/* adopted connections holding input: no edge will report them */
 	for (i = 0; i < (int)r->nkick; i++) {
 		r->kick[i]->ready_ns = stats_now_ns();
+		stats_queued(p->shard);
 		if (queue_push(p->q, r->kick[i]))
 			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
 	}
@@ -454,6 +460,7 @@ pool_reactor(void *arg)
 			if (!pool_state_report(&c->state))
 				continue;	/* its worker serves the new input */
 			c->ready_ns = now;
+			stats_queued(p->shard);
 			if (queue_push(p->q, c))
 				atomic_fetch_add_explicit(&p->stats->queue_full, 1,
 				    memory_order_relaxed);
@@ -581,23 +588,6 @@ pool_adopt(struct pool *p, struct conn **adopt)
 	return 0;
 }
 
-/* `reactors`, 0 resolved: one per 4 CPUs and per 4 workers, at least one. */
-static unsigned
-pool_nreactors(const struct server *srv)
-{
-	unsigned n, by_workers;
-
-	if (srv->cfg.mode == LF_MODE_SEQUENTIAL)
-		return 1;
-	if (srv->cfg.reactors != 0)
-		return srv->cfg.reactors;
-	n = server_online_cpus() / POOL_REACTORS_PER_CPUS;
-	by_workers = (srv->workers + POOL_WORKERS_PER_REACTOR - 1) / POOL_WORKERS_PER_REACTOR;
-	if (by_workers < n)
-		n = by_workers;
-	return n ? n : 1;
-}
-
 /* Reactor R's epoll set, with its eventfd and the listening sockets. */
 static int
 pool_reactor_init(struct pool *p, struct pool_reactor *r)
@@ -646,7 +636,7 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 	pthread_mutex_init(&p->mu, NULL);
 	p->ltag = calloc(prm->nlfds ? prm->nlfds : 1, 1);
 	p->workers = calloc(nworkers, sizeof(*p->workers));
-	p->nreactors = pool_nreactors(srv);
+	p->nreactors = srv->reactors ? srv->reactors : 1;
 	p->reactors = calloc(p->nreactors, sizeof(*p->reactors));
 	if (p->ltag == NULL || p->workers == NULL || p->reactors == NULL) {
 		p->nreactors = 0;

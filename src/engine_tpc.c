@@ -83,7 +83,9 @@ tpc_thread(void *arg)
 	free(ta);
 	pthread_setname_np(pthread_self(), "lf-conn");
 	if (conn_worker_init(&cw, t->srv, stats_shard(t->srv->stats, -1)) < 0) {
+		log_warnx("thread-per-connection: out of memory, answering 503");
 		conn_reject(c, t->shard);
+		stats_conn_closed(t->shard);
 		c = NULL;
 		goto out;
 	}
@@ -92,8 +94,11 @@ tpc_thread(void *arg)
 	pfd[1].fd = t->stopfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		enum conn_status st = conn_serve(c, &cw);
+		enum conn_status st;
 
+		stats_work_begin(cw.shard);
+		st = conn_serve(c, &cw);
+		stats_work_end(cw.shard);
 		if (st == CONN_CLOSE)
 			break;
 		if (tpc_stopping(t)) {

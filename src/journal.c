@@ -87,6 +87,12 @@ journal_reload(const struct server *srv, const struct stats_snapshot *s,
 	    "LF_DRAIN_MS=%.1f", r->drain_ms, NULL);
 }
 
+int
+journal_sendv(const struct iovec *iov, int n)
+{
+	return sd_journal_sendv(iov, n);
+}
+
 void
 journal_reload_failed(const struct server *srv, const char *error)
 {

@@ -26,6 +26,9 @@ void journal_stats(const char *event, const struct server *srv,
 void journal_reload(const struct server *srv, const struct stats_snapshot *s,
     const struct journal_reload *r);
 void journal_reload_failed(const struct server *srv, const char *error);
+/* One access log entry (accesslog.c): IOV holds "FIELD=value" items. 0 or -errno. */
+struct iovec;
+int journal_sendv(const struct iovec *iov, int n);
 /* The sd_notify STATUS= text for SRV and S. */
 void journal_status(char *buf, size_t len, const struct server *srv,
     const struct stats_snapshot *s);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -35,6 +36,10 @@ enum config_type {
 	CONFIG_LISTEN,
 	CONFIG_DIR,		/* an existing directory, stored absolute */
 	CONFIG_FILE,		/* an existing readable file, stored absolute */
+	CONFIG_BOOL,		/* on/off, yes/no, true/false, 1/0 */
+	CONFIG_ADMIN,		/* off, ADDR:PORT or an absolute Unix socket path */
+	CONFIG_ACCESS_LOG,	/* off, journal or a file, stored absolute */
+	CONFIG_LOG_FORMAT,	/* combined or json */
 };
 
 struct config_key {
@@ -71,6 +76,14 @@ static const struct config_key config_keys[] = {
 	    1, LF_MAX_CONNECTIONS_MAX, "1..1000000" },
 	{ "stats", "interval", CONFIG_UINT, OFF(stats_interval),
 	    0, LF_STATS_INTERVAL_MAX_S, "0..86400 seconds, 0 = off" },
+	{ "server", "public_stats", CONFIG_BOOL, OFF(public_stats), 0, 0,
+	    "on or off" },
+	{ "server", "admin_listen", CONFIG_ADMIN, OFF(admin_listen), 0, 0,
+	    "off, A.B.C.D:PORT, [IPv6]:PORT, *:PORT or /path/of/unix.socket" },
+	{ "server", "access_log", CONFIG_ACCESS_LOG, OFF(access_log), 0, 0,
+	    "off, journal or a file name" },
+	{ "server", "access_log_format", CONFIG_LOG_FORMAT, OFF(access_log_format),
+	    0, 0, "combined or json" },
 };
 
 #define NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -259,7 +272,10 @@ config_free(struct lf_config *c)
 	free(c->listen);
 	free(c->docroot);
 	free(c->routes);
+	free(c->admin_listen);
+	free(c->access_log);
 	c->path = c->listen = c->docroot = c->routes = NULL;
+	c->admin_listen = c->access_log = NULL;
 }
 
 int
@@ -270,7 +286,11 @@ config_copy(struct lf_config *dst, const struct lf_config *src)
 	dst->listen = config_strdup(src->listen);
 	dst->docroot = config_strdup(src->docroot);
 	dst->routes = config_strdup(src->routes);
-	if ((src->path != NULL && dst->path == NULL) ||
+	dst->admin_listen = config_strdup(src->admin_listen);
+	dst->access_log = config_strdup(src->access_log);
+	if ((src->admin_listen != NULL && dst->admin_listen == NULL) ||
+	    (src->access_log != NULL && dst->access_log == NULL) ||
+	    (src->path != NULL && dst->path == NULL) ||
 	    (src->listen != NULL && dst->listen == NULL) ||
 	    (src->docroot != NULL && dst->docroot == NULL) ||
 	    (src->routes != NULL && dst->routes == NULL)) {
@@ -301,6 +321,70 @@ config_section_known(const char *section)
 		if (strcmp(config_sections[i], section) == 0)
 			return true;
 	return false;
+}
+
+static int
+config_apply_bool(struct lf_config *c, const struct config_key *k,
+    const char *value, char *msg, size_t msglen)
+{
+	static const char *const yes[] = { "on", "yes", "true", "1" };
+	static const char *const no[] = { "off", "no", "false", "0" };
+	bool *bp = (bool *)((char *)c + k->off);
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+			*bp = strcmp(value, yes[i]) == 0;
+			return 0;
+		}
+	}
+	snprintf(msg, msglen, "value '%s' is not a boolean (%s)", value, k->range);
+	return -EINVAL;
+}
+
+/*
+ * admin_listen and access_log: "off" clears the setting; otherwise an
+ * address or a socket path (admin_listen), "journal" or a file name
+ * resolved against RELTO's directory (access_log). The file itself is
+ * opened when the server starts.
+ */
+static int
+config_apply_obs(struct lf_config *c, const struct config_key *k,
+    const char *value, const char *relto, char *msg, size_t msglen)
+{
+	char **sp = (char **)((char *)c + k->off);
+	char *s;
+
+	if (strcmp(value, "off") == 0) {
+		free(*sp);
+		*sp = NULL;
+		return 0;
+	}
+	if (k->type == CONFIG_ADMIN && value[0] == '/' &&
+	    strlen(value) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(msg, msglen, "value '%s': a Unix socket path is at most "
+		    "%zu bytes", value, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return -EINVAL;
+	}
+	if (k->type == CONFIG_ADMIN && value[0] != '/' &&
+	    config_listen_parse(value, NULL, NULL) != 0) {
+		snprintf(msg, msglen, "value '%s' is not an address and port or "
+		    "a socket path (%s)", value, k->range);
+		return -EINVAL;
+	}
+	if (k->type == CONFIG_ACCESS_LOG && strcmp(value, "journal") != 0)
+		s = config_path_resolve(relto, value);
+	else
+		s = strdup(value);
+	if (s == NULL) {
+		int rv = errno != 0 ? -errno : -ENOMEM;
+
+		snprintf(msg, msglen, "value '%s': %s", value, strerror(-rv));
+		return rv;
+	}
+	free(*sp);
+	*sp = s;
+	return 0;
 }
 
 /*
@@ -349,6 +433,19 @@ config_apply(struct lf_config *c, const struct config_key *k, const char *value,
 			return -EINVAL;
 		}
 		break;
+	case CONFIG_BOOL:
+		return config_apply_bool(c, k, value, msg, msglen);
+	case CONFIG_LOG_FORMAT:
+		if (strcmp(value, "combined") != 0 && strcmp(value, "json") != 0) {
+			snprintf(msg, msglen, "value '%s' is not a log format (%s)",
+			    value, k->range);
+			return -EINVAL;
+		}
+		c->access_log_format = value[0] == 'j' ? LF_LOG_JSON : LF_LOG_COMBINED;
+		return 0;
+	case CONFIG_ADMIN:
+	case CONFIG_ACCESS_LOG:
+		return config_apply_obs(c, k, value, relto, msg, msglen);
 	case CONFIG_DIR:
 	case CONFIG_FILE:
 		break;

@@ -39,6 +39,11 @@ enum lf_mode {
 #define LF_DEFAULT_CONFIG_PATH		SYSCONFDIR "/lfserver.ini"
 #endif
 
+enum lf_log_format {
+	LF_LOG_COMBINED,	/* nginx's and Apache's "combined" */
+	LF_LOG_JSON,		/* one JSON object per line */
+};
+
 struct lf_config {
 	char		*path;			/* file read; NULL: built-in defaults */
 	enum lf_mode	 mode;			/* [server] mode, default lockfree */
@@ -52,6 +57,10 @@ struct lf_config {
 	unsigned	 request_timeout;	/* [server] seconds, 1..3600, default 10 */
 	unsigned	 max_connections;	/* [server] 1..1000000, default 10000 */
 	unsigned	 stats_interval;	/* [stats] interval, seconds, 0 = off, default 10 */
+	bool		 public_stats;		/* [server] public_stats: /stats on the public port, default off */
+	char		*admin_listen;		/* [server] admin_listen: ADDR:PORT or /unix/path; NULL: none */
+	char		*access_log;		/* [server] access_log: NULL = off, "journal", or an absolute path */
+	enum lf_log_format access_log_format;	/* [server] access_log_format, default combined */
 };
 
 /* "lockfree", "locked", "thread-per-connection", "sequential" */

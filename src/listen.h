@@ -20,4 +20,16 @@ int listen_open(const char *addr, int **fds, size_t *n, bool *activated,
     char *err, size_t errlen);
 void listen_close(int *fds, size_t n);
 
+/*
+ * The admin listener's sockets (admin.h): the ones systemd passed under the
+ * name "admin" (lfserver-admin.socket), else one bound from ADDR
+ * ("A.B.C.D:PORT", "[V6]:PORT", "*:PORT", or a Unix socket path beginning
+ * with '/': a stale socket file there is replaced), else none (ADDR NULL,
+ * *N = 0). Call it before listen_open, which leaves the "admin" ones out.
+ * *BOUND_PATH tells whether a Unix socket file was made (unlink it at exit).
+ * 0, or -errno with ERR filled.
+ */
+int listen_admin(const char *addr, int **fds, size_t *n, bool *bound_path,
+    char *err, size_t errlen);
+
 #endif

@@ -21,6 +21,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "accesslog.h"
+#include "admin.h"
 #include "conn.h"
 #include "engine.h"
 #include "journal.h"
@@ -54,6 +56,10 @@ struct daemon {
 	/* LFSERVER_TEST_FAULT, for the test suite (lfserver(8) ENVIRONMENT) */
 	bool			 fault_start;	/* every reload's new engine fails */
 	uint64_t		 fault_stall_at; /* the reactor stalls then (0: never) */
+	struct admin		*admin;		/* the admin listener's thread, or NULL */
+	int			*afds;
+	size_t			 nafds;
+	char			*admin_path;	/* a Unix socket file we made, or NULL */
 };
 
 /* An engine drained by its own thread, so that the main loop keeps the
@@ -93,7 +99,8 @@ usage(FILE *f)
 "  -V, --version              print the version\n"
 "\n"
 "Options override the file, on reload too. Signals: HUP reloads (drains the\n"
-"engine and rebuilds it), TERM/INT stop gracefully, USR1 logs the stats.\n"
+"engine and rebuilds it), TERM/INT stop gracefully, USR1 logs the stats,\n"
+"USR2 reopens the access log file.\n"
 "See lfserver(8), lfserver.ini(5), lfserver.routes(5).\n");
 }
 
@@ -121,6 +128,62 @@ daemon_config(const struct daemon *d, struct lf_config *cfg, char *err, size_t e
 	if (r < 0)
 		config_free(cfg);
 	return r;
+}
+
+/* What /metrics and the admin /stats say about the running configuration. */
+static void
+daemon_info(struct daemon *d)
+{
+	struct stats_info info = {
+		.mode = d->srv->cfg.mode,
+		.workers = d->srv->workers,
+		.queue_capacity = d->srv->cfg.queue_capacity,
+		.reactors = d->srv->reactors,
+	};
+
+	stats_set_info(d->stats, &info);
+}
+
+/* The access log SRV's configuration asks for (none when off). */
+static int
+daemon_accesslog(struct server *srv, struct stats *st, char *err, size_t errlen)
+{
+	if (srv->cfg.access_log == NULL)
+		return 0;
+	return accesslog_open(&srv->alog, srv->cfg.access_log,
+	    srv->cfg.access_log_format, st, err, errlen);
+}
+
+/* The admin listener: systemd's "admin" sockets or admin_listen, if any. */
+static void
+daemon_admin_start(struct daemon *d)
+{
+	const char *addr = d->srv->cfg.admin_listen;
+	char err[1024];
+	bool bound_path;
+	int r;
+
+	if (listen_admin(addr, &d->afds, &d->nafds, &bound_path, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (bound_path && (d->admin_path = strdup(addr)) == NULL)
+		fatalx("out of memory");
+	if (d->nafds == 0)
+		return;
+	r = admin_start(&d->admin, d->afds, d->nafds, d->stats);
+	if (r < 0) {
+		errno = -r;
+		fatal("cannot start the admin listener");
+	}
+}
+
+static void
+daemon_admin_stop(struct daemon *d)
+{
+	admin_stop(d->admin);
+	listen_close(d->afds, d->nafds);
+	if (d->admin_path != NULL)
+		unlink(d->admin_path);
+	free(d->admin_path);
 }
 
 static void
@@ -247,10 +310,18 @@ daemon_reload(struct daemon *d)
 			config_free(&cfg);
 	}
 	if (r == 0) {
+		if ((cfg.admin_listen == NULL) != (osrv->cfg.admin_listen == NULL) ||
+		    (cfg.admin_listen != NULL &&
+		    strcmp(cfg.admin_listen, osrv->cfg.admin_listen) != 0))
+			log_warnx("reload: admin_listen changed: a restart is "
+			    "needed to apply it");
 		r = server_build(&nsrv, &cfg, d->stats, err, sizeof(err));
 		config_free(&cfg);
+		if (r == 0 && (r = daemon_accesslog(nsrv, d->stats, err, sizeof(err))) < 0)
+			server_free(nsrv);
 	}
 	if (r < 0) {
+		atomic_fetch_add_explicit(&d->stats->reloads_failed, 1, memory_order_relaxed);
 		journal_reload_failed(osrv, err);
 		sd_notify(0, "READY=1");
 		return;
@@ -280,12 +351,14 @@ daemon_reload(struct daemon *d)
 			errno = -r;
 			fatal("reload: cannot restart the old engine");
 		}
+		atomic_fetch_add_explicit(&d->stats->reloads_failed, 1, memory_order_relaxed);
 		journal_reload_failed(osrv, "cannot start the new engine");
 		sd_notify(0, "READY=1");
 		return;
 	}
 	d->srv = nsrv;
 	server_free(osrv);
+	daemon_info(d);
 	atomic_fetch_add_explicit(&d->stats->reloads, 1, memory_order_relaxed);
 	stats_interval(d->stats, &d->interval, &s);
 	journal_reload(d->srv, &s, &jr);
@@ -366,6 +439,9 @@ daemon_loop(struct daemon *d, int sfd)
 			break;
 		case SIGUSR1:
 			daemon_stats(d, "stats");
+			break;
+		case SIGUSR2:
+			accesslog_reopen(d->srv->alog);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -454,12 +530,17 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
 	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
 		fatalx("cannot block signals");
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		fatal("signalfd");
 
+	if (daemon_accesslog(d.srv, d.stats, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	daemon_info(&d);
+	daemon_admin_start(&d);
 	if (listen_open(d.srv->cfg.listen, &d.lfds, &d.nlfds, &d.activated, err,
 	    sizeof(err)) < 0)
 		fatalx("%s", err);
@@ -489,6 +570,7 @@ main(int argc, char **argv)
 	engine_stop(d.engine, NULL);
 	engine_free(d.engine);
 	daemon_stats(&d, "stop");
+	daemon_admin_stop(&d);
 	listen_close(d.lfds, d.nlfds);
 	close(sfd);
 	server_free(d.srv);

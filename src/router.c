@@ -65,6 +65,7 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 	resp->body = NULL;
 	resp->body_len = 0;
 	resp->etag = NULL;
+	resp->route = NULL;
 	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
 		resp->status = req->method == HTTP_METHOD_OTHER ? 501 : 405;
 		return;
@@ -79,6 +80,7 @@ router_dispatch(const struct server *srv, const struct http_request *req,
 		resp->status = 404;
 		return;
 	}
+	resp->route = rt;
 	sub = path;
 	sublen = (size_t)len;
 	if (rt->kind == ROUTE_STATIC) {

@@ -7,8 +7,11 @@
 #ifndef LF_ROUTES_H
 #define LF_ROUTES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+struct docroot;
 
 enum route_kind {
 	ROUTE_STATIC,		/* files of the docroot (or the built-in page) */
@@ -34,6 +37,14 @@ struct route {
 	unsigned	 io_ms;		/* io, mixed: default ms */
 	unsigned	 io_ms_max;	/* io: cap for ?ms= (<= ROUTE_IO_MS_MAX) */
 	unsigned	 w_static, w_cpu, w_io;	/* mixed: weights, sum >= 1 */
+	/*
+	 * Resolved by server_build (server.c) and owned by the server, so a
+	 * handler finds them from the route itself; NULL in a table that no
+	 * server was built from.
+	 */
+	const struct docroot *dr;	/* static, mixed: the files served */
+	atomic_ulong	*turn;		/* mixed: position in the cycle, all threads' */
+	unsigned	 stats_slot;	/* its counters (stats_route_slot), set by server_build */
 };
 
 struct routes {

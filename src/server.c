@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "docroot.h"
 #include "server.h"
+#include "stats.h"
 
 unsigned
 server_online_cpus(void)
@@ -17,6 +19,29 @@ server_online_cpus(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
+}
+
+/*
+ * `reactors`, 0 resolved: one reactor per 4 online CPUs, but no more than
+ * one per 4 workers, and at least one; sequential has one and
+ * thread-per-connection none.
+ */
+static unsigned
+server_reactors(const struct lf_config *cfg, unsigned workers)
+{
+	unsigned n, by_workers;
+
+	if (cfg->mode == LF_MODE_TPC)
+		return 0;
+	if (cfg->mode == LF_MODE_SEQUENTIAL)
+		return 1;
+	if (cfg->reactors != 0)
+		return cfg->reactors;
+	n = server_online_cpus() / 4;
+	by_workers = (workers + 3) / 4;
+	if (by_workers < n)
+		n = by_workers;
+	return n ? n : 1;
 }
 
 int
@@ -43,6 +68,7 @@ server_build(struct server **out, const struct lf_config *cfg,
 	srv->workers = cfg->workers ? cfg->workers : server_online_cpus();
 	if (cfg->mode == LF_MODE_SEQUENTIAL)
 		srv->workers = 1;
+	srv->reactors = server_reactors(cfg, srv->workers);
 	if (cfg->routes != NULL)
 		r = routes_load(&srv->routes, cfg->routes, err, errlen);
 	else
@@ -56,19 +82,27 @@ server_build(struct server **out, const struct lf_config *cfg,
 	if (r < 0)
 		goto fail;
 	srv->docroots = calloc(srv->routes.n ? srv->routes.n : 1, sizeof(*srv->docroots));
-	if (srv->docroots == NULL) {
+	srv->turns = calloc(srv->routes.n ? srv->routes.n : 1, sizeof(*srv->turns));
+	if (srv->docroots == NULL || srv->turns == NULL) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* what each route needs, found from the route itself when serving */
 	for (i = 0; i < srv->routes.n; i++) {
-		const struct route *rt = &srv->routes.v[i];
+		struct route *rt = &srv->routes.v[i];
 
+		atomic_init(&srv->turns[i], 0);
+		rt->turn = &srv->turns[i];
+		rt->dr = srv->docroot;
+		if (stats != NULL)
+			rt->stats_slot = stats_route_slot(stats, rt->path);
 		if (rt->kind != ROUTE_STATIC || rt->docroot == NULL)
 			continue;
 		r = docroot_load(&srv->docroots[i], rt->docroot, err, errlen);
 		if (r < 0)
 			goto fail;
+		rt->dr = srv->docroots[i];
 	}
 	*out = srv;
 	return 0;
@@ -84,10 +118,12 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	accesslog_free(srv->alog);
 	if (srv->docroots != NULL)
 		for (i = 0; i < srv->routes.n; i++)
 			docroot_free(srv->docroots[i]);
 	free(srv->docroots);
+	free(srv->turns);
 	docroot_free(srv->docroot);
 	routes_free(&srv->routes);
 	config_free(&srv->cfg);
@@ -97,9 +133,5 @@ server_free(struct server *srv)
 const struct docroot *
 server_docroot(const struct server *srv, const struct route *r)
 {
-	size_t i = (size_t)(r - srv->routes.v);
-
-	if (i < srv->routes.n && srv->docroots[i] != NULL)
-		return srv->docroots[i];
-	return srv->docroot;
+	return r->dr != NULL ? r->dr : srv->docroot;
 }

@@ -10,6 +10,11 @@
 
 #include "stats.h"
 
+const uint64_t stats_duration_bounds_us[STATS_DURATION_BOUNDS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
+	100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+};
+
 uint64_t
 stats_now_ns(void)
 {
@@ -23,12 +28,22 @@ int
 stats_create(struct stats **out)
 {
 	struct stats *s;
+	unsigned i;
 
 	s = aligned_alloc(64, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
 	memset(s, 0, sizeof(*s));
 	s->started_ns = stats_now_ns();
+	for (i = 0; i < STATS_SHARDS; i++)
+		s->shard[i].index = i;
+	pthread_mutex_init(&s->mu, NULL);
+	s->route_name[STATS_ROUTE_NONE] = strdup("");
+	if (s->route_name[STATS_ROUTE_NONE] == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	atomic_store_explicit(&s->nroutes, 1, memory_order_release);
 	*out = s;
 	return 0;
 }
@@ -36,7 +51,69 @@ stats_create(struct stats **out)
 void
 stats_free(struct stats *s)
 {
+	unsigned i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STATS_ROUTES; i++)
+		free(s->route_name[i]);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+unsigned
+stats_route_slot(struct stats *s, const char *path)
+{
+	unsigned i, n;
+
+	pthread_mutex_lock(&s->mu);
+	n = atomic_load_explicit(&s->nroutes, memory_order_relaxed);
+	for (i = 1; i < n; i++)
+		if (strcmp(s->route_name[i], path) == 0)
+			goto done;
+	if (n == STATS_ROUTES) {
+		i = STATS_ROUTES - 1;	/* the overflow slot */
+		goto done;
+	}
+	s->route_name[n] = n == STATS_ROUTES - 1 ? strdup("other") : strdup(path);
+	if (s->route_name[n] == NULL) {
+		i = STATS_ROUTE_NONE;
+		goto done;
+	}
+	/* pairs with the acquire load in stats_route_count */
+	atomic_store_explicit(&s->nroutes, n + 1, memory_order_release);
+	i = n;
+done:
+	pthread_mutex_unlock(&s->mu);
+	return i;
+}
+
+unsigned
+stats_route_count(struct stats *s)
+{
+	return atomic_load_explicit(&s->nroutes, memory_order_acquire);
+}
+
+const char *
+stats_route_name(struct stats *s, unsigned slot)
+{
+	return slot < stats_route_count(s) ? s->route_name[slot] : "";
+}
+
+void
+stats_set_info(struct stats *s, const struct stats_info *info)
+{
+	pthread_mutex_lock(&s->mu);
+	s->info = *info;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+stats_get_info(struct stats *s, struct stats_info *out)
+{
+	pthread_mutex_lock(&s->mu);
+	*out = s->info;
+	pthread_mutex_unlock(&s->mu);
 }
 
 struct stats_shard *
@@ -81,8 +158,24 @@ stats_bucket_value(unsigned b)
 void
 stats_request(struct stats_shard *sh, int status, uint64_t us)
 {
+	stats_request_route(sh, STATS_ROUTE_NONE, status, us);
+}
+
+void
+stats_request_route(struct stats_shard *sh, unsigned slot, int status,
+    uint64_t us)
+{
+	unsigned d = 0, cls;
 	uint64_t max;
 
+	while (d < STATS_DURATION_BOUNDS && us > stats_duration_bounds_us[d])
+		d++;
+	cls = status >= 100 && status < 600 ? (unsigned)status / 100 - 1 : 4;
+	if (slot >= STATS_ROUTES)
+		slot = STATS_ROUTE_NONE;
+	atomic_fetch_add_explicit(&sh->duration[d], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sh->sum_us, us, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sh->by_route[slot][cls], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sh->requests, 1, memory_order_relaxed);
 	if (status >= 400)
 		atomic_fetch_add_explicit(&sh->errors, 1, memory_order_relaxed);
@@ -118,12 +211,20 @@ stats_sum(struct stats *s, struct stats_snapshot *out, uint64_t *hist, uint64_t 
 {
 	unsigned i, b;
 
+	uint64_t queued = 0, dequeued = 0, begun = 0, done = 0;
+
 	memset(out, 0, sizeof(*out));
 	memset(hist, 0, sizeof(uint64_t) * STATS_BUCKETS);
 	*max = 0;
 	for (i = 0; i < STATS_SHARDS; i++) {
 		struct stats_shard *sh = &s->shard[i];
 		uint64_t m;
+
+		/* the later event first, so that a gauge is never negative */
+		dequeued += atomic_load_explicit(&sh->dequeued, memory_order_relaxed);
+		done += atomic_load_explicit(&sh->work_done, memory_order_relaxed);
+		queued += atomic_load_explicit(&sh->queued, memory_order_relaxed);
+		begun += atomic_load_explicit(&sh->work_begun, memory_order_relaxed);
 
 		out->requests += atomic_load_explicit(&sh->requests, memory_order_relaxed);
 		out->errors += atomic_load_explicit(&sh->errors, memory_order_relaxed);
@@ -137,6 +238,11 @@ stats_sum(struct stats *s, struct stats_snapshot *out, uint64_t *hist, uint64_t 
 	}
 	out->queue_full = atomic_load_explicit(&s->queue_full, memory_order_relaxed);
 	out->reloads = atomic_load_explicit(&s->reloads, memory_order_relaxed);
+	out->reloads_failed = atomic_load_explicit(&s->reloads_failed, memory_order_relaxed);
+	out->log_dropped = atomic_load_explicit(&s->log_dropped, memory_order_relaxed);
+	/* relaxed loads of different shards are not one instant: clamp at 0 */
+	out->queue_depth = queued > dequeued ? queued - dequeued : 0;
+	out->busy = begun > done ? begun - done : 0;
 	/* opened and closed are read at slightly different moments */
 	out->connections = out->conns_opened > out->conns_closed ?
 	    out->conns_opened - out->conns_closed : 0;
@@ -207,4 +313,24 @@ stats_interval(struct stats *s, struct stats_interval_state *st,
 	stats_clamp(out);
 	st->last_ns = now;
 	st->last_requests = out->requests;
+}
+
+void
+stats_detail(struct stats *s, struct stats_detail *out)
+{
+	unsigned i, r, c, d;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < STATS_SHARDS; i++) {
+		struct stats_shard *sh = &s->shard[i];
+
+		for (r = 0; r < STATS_ROUTES; r++)
+			for (c = 0; c < STATS_CLASSES; c++)
+				out->by_route[r][c] += atomic_load_explicit(
+				    &sh->by_route[r][c], memory_order_relaxed);
+		for (d = 0; d <= STATS_DURATION_BOUNDS; d++)
+			out->duration[d] += atomic_load_explicit(&sh->duration[d],
+			    memory_order_relaxed);
+		out->sum_us += atomic_load_explicit(&sh->sum_us, memory_order_relaxed);
+	}
 }

@@ -263,11 +263,15 @@ def count_tasks(pid):
 
 def write_ini(path, mode='lockfree', workers=2, queue_capacity=8,
               docroot=None, keepalive_timeout=None, request_timeout=None,
-              interval=0, extra=()):
+              interval=0, extra=(), public_stats=True):
     """Writes the ini atomically (a reload must never read half a file);
-    returns its lines, so a case can name a line number."""
+    returns its lines, so a case can name a line number. The engine and
+    reload cases read /stats on the public port: public_stats = on unless
+    PUBLIC_STATS is false (the default of lfserver itself is off)."""
     lines = ['# written by tests/itest.py', '[server]', 'mode = ' + mode,
              'workers = %d' % workers, 'queue_capacity = %d' % queue_capacity]
+    if public_stats:
+        lines.append('public_stats = on')
     if docroot:
         lines.append('docroot = ' + docroot)
     if keepalive_timeout is not None:
@@ -425,13 +429,81 @@ def case_io(t, a):
              '/io?%s: 400 at once (%.1f ms)' % (q, dt * 1e3), r)
 
 
+def mixed_kind(r):
+    """Which workload a /mixed response came from."""
+    if r.status != 200:
+        return 'status %d' % r.status
+    if b'<html' in r.body.lower():
+        return 'static'
+    if r.body.startswith(b'primes<='):
+        return 'cpu'
+    if r.body.startswith(b'slept '):
+        return 'io'
+    return 'other %r' % r.body[:40]
+
+
 def case_mixed(t, a):
+    """The default weights are 1:1:1 and the cycle is shared by every thread
+    of the server: 9 requests in a row are 3 of each, on one keep-alive
+    connection as well as on 9 fresh connections (thread-per-connection
+    serves each of those from a new thread)."""
+    want = {'static': 3, 'cpu': 3, 'io': 3}
     c = Conn(a.port)
-    got = []
-    for _ in range(8):
-        got.append(c.request('/mixed').status)
+    got = [mixed_kind(c.request('/mixed')) for _ in range(9)]
     c.close()
-    t.ok(got == [200] * 8, '/mixed 8 times on one connection: all 200', got)
+    mix = {k: got.count(k) for k in set(got)}
+    t.ok(mix == want, '/mixed 9 times on one connection: 3 static, 3 cpu, '
+         '3 io', got)
+    got = [mixed_kind(fetch(a.port, '/mixed')) for _ in range(9)]
+    mix = {k: got.count(k) for k in set(got)}
+    t.ok(mix == want, '/mixed on 9 fresh connections: 3 static, 3 cpu, 3 io',
+         got)
+
+
+def case_steady_reader(t, a):
+    """A client that reads a large file slowly but steadily gets all of it,
+    even when that takes several times request_timeout: the timeout bounds a
+    write that makes no progress, not the whole response."""
+    path = os.path.join(a.docroot, 'large.bin')
+    with open(path, 'rb') as f:
+        want = f.read()
+    secs = 3.5      # request_timeout is 1 s in this server's ini
+    rate = len(want) / secs
+    c = Conn(a.port, timeout=10)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    c.send(build('/large.bin'))
+    head = b''
+    body = bytearray()
+    t0 = time.monotonic()
+    try:
+        while b'\r\n\r\n' not in head:
+            d = c.sock.recv(4096)
+            if not d:
+                break
+            head += d
+        i = head.find(b'\r\n\r\n')
+        body = bytearray(head[i + 4:] if i >= 0 else b'')
+        t0 = time.monotonic()
+        how = 'complete'
+        while len(body) < len(want):
+            d = c.sock.recv(16384)
+            if not d:
+                how = 'eof'
+                break
+            body += d
+            # pace the reads: len(want) bytes in SECS seconds
+            lag = t0 + len(body) / rate - time.monotonic()
+            if lag > 0:
+                time.sleep(lag)
+        dt = time.monotonic() - t0
+    except (socket.timeout, ConnectionResetError) as e:
+        how, dt = repr(e), time.monotonic() - t0
+    finally:
+        c.close()
+    t.ok(how == 'complete' and bytes(body) == want,
+         'a steady reader of a %d MiB file at %.1f MiB/s (request_timeout '
+         '1 s): all of it in %.1f s (%s at %d bytes)'
+         % (len(want) >> 20, rate / 1048576, dt, how, len(body)))
 
 
 def case_stats(t, a):
@@ -743,7 +815,8 @@ ENDPOINT_CASES = [case_cpu, case_io, case_mixed, case_stats, case_keepalive,
 def cmd_endpoints(t, a):
     cases = ([case_docroot, case_slow_readers] if a.docroot
              else [case_builtin_page]) + \
-        ENDPOINT_CASES + ([case_timeouts] if a.timeouts else [])
+        ENDPOINT_CASES + ([case_timeouts] if a.timeouts else []) + \
+        ([case_steady_reader] if a.timeouts and a.docroot else [])
     run_cases(t, cases, a)
 
 
@@ -1000,10 +1073,9 @@ def cmd_wait(a):
         if a.pid and not alive(a.pid):
             return 1
         try:
-            r = fetch(a.port, '/stats', timeout=2,
-                      headers=['Connection: close'])
-            if r.status == 200:
-                return 0
+            # any status will do: /stats may be off on the public port
+            fetch(a.port, '/stats', timeout=2, headers=['Connection: close'])
+            return 0
         except (OSError, Closed, ValueError):
             pass
         time.sleep(0.05)
@@ -1027,6 +1099,11 @@ def cmd_mkdocroot(a):
     # larger than any socket buffer: the server must write it in pieces
     with open(os.path.join(d, 'big.bin'), 'wb') as f:
         f.write(bytes(range(256)) * (3 * 4096 + 7))
+    if a.large:
+        # bigger than socket buffers and defaults together: a slow reader
+        # of it keeps the server writing for seconds
+        with open(os.path.join(d, 'large.bin'), 'wb') as f:
+            f.write(bytes(range(251)) * (a.large * 1048576 // 251 + 1))
     parent = os.path.dirname(os.path.abspath(d))
     with open(os.path.join(parent, 'secret.txt'), 'w') as f:
         f.write(SECRET + '\n')
@@ -1037,11 +1114,231 @@ def cmd_mkdocroot(a):
 
 
 def cmd_writeini(a):
+    extra = []
+    if a.admin_listen:
+        extra.append('admin_listen = ' + a.admin_listen)
+    if a.access_log:
+        extra.append('access_log = ' + a.access_log)
+    if a.access_log_format:
+        extra.append('access_log_format = ' + a.access_log_format)
     write_ini(a.ini, mode=a.mode, workers=a.workers,
               queue_capacity=a.queue_capacity, docroot=a.docroot,
               keepalive_timeout=a.keepalive_timeout,
-              request_timeout=a.request_timeout, interval=a.interval)
+              request_timeout=a.request_timeout, interval=a.interval,
+              extra=extra, public_stats=not a.no_public_stats)
     return 0
+
+
+# ---------------------------------------------------------------- observability
+
+PROM_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+PROM_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def prom_parse(text):
+    """{(name, frozenset(labels.items())): value} of a text exposition."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith('#'):
+            continue
+        m = PROM_LINE.match(line)
+        if not m:
+            raise ValueError('bad exposition line %r' % line)
+        labels = frozenset(PROM_LABEL.findall(m.group(2) or ''))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def prom_get(m, name, **labels):
+    return m.get((name, frozenset(labels.items())), 0.0)
+
+
+def prom_sum(m, name):
+    return sum(v for (n, _), v in m.items() if n == name)
+
+
+def scrape(port, path='/metrics'):
+    r = fetch(port, path, headers=['Connection: close'])
+    if r.status != 200:
+        raise ValueError('%s answered %d' % (path, r.status))
+    return r
+
+
+COMBINED = re.compile(r'^(\S+) - - \[([^\]]+)\] "(\S+) (\S+) (HTTP/1\.\d)" '
+                      r'(\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" '
+                      r'"((?:[^"\\]|\\.)*)"$')
+
+
+def access_lines(path, fmt):
+    """The access log's lines as dicts (path, query, status, agent...)."""
+    out = []
+    for line in read_log(path).splitlines():
+        if fmt == 'json':
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({'bad': line})
+            continue
+        m = COMBINED.match(line)
+        if not m:
+            out.append({'bad': line})
+            continue
+        target = m.group(4)
+        p, _, q = target.partition('?')
+        out.append({'remote': m.group(1), 'time': m.group(2),
+                    'method': m.group(3), 'path': p, 'query': q,
+                    'protocol': m.group(5), 'status': int(m.group(6)),
+                    'bytes': 0 if m.group(7) == '-' else int(m.group(7)),
+                    'referer': m.group(8), 'user_agent': m.group(9)})
+    return out
+
+
+def cmd_observe(t, a):
+    """The admin listener (/stats, /metrics, 404 else), public /stats off,
+    counters that move with real requests, and the access log (fields,
+    flushed within a second, reopened on SIGUSR2 after a rename)."""
+    mode = a.mode
+    r = fetch(a.port, '/stats', headers=['Connection: close'])
+    t.ok(r.status == 404, '%s: /stats on the public port is 404 by default' % mode, r)
+    r = fetch(a.port, '/metrics', headers=['Connection: close'])
+    t.ok(r.status == 404, '%s: /metrics on the public port is 404' % mode, r)
+    r = scrape(a.admin_port, '/stats')
+    s = json.loads(r.body.decode())
+    t.ok(s.get('mode') == mode and s.get('pid') == a.pid,
+         '%s: admin /stats is JSON with the mode and pid' % mode, s)
+    for path, method, want in (('/', 'GET', 404), ('/cpu', 'GET', 404),
+                               ('/metrics?x=1', 'GET', 200),
+                               ('/metrics', 'POST', 405),
+                               ('/metrics', 'HEAD', 200)):
+        r = fetch(a.admin_port, path, method=method, headers=['Connection: close'])
+        t.ok(r.status == want, '%s: admin %s %s answers %d' % (mode, method, path, want),
+             r)
+    # idle and half-sent admin clients hold no one else up
+    idle = [Conn(a.admin_port) for _ in range(3)]
+    idle[0].send(b'GET /metr')
+    t0 = time.monotonic()
+    r = scrape(a.admin_port)
+    dt = time.monotonic() - t0
+    t.ok(r.status == 200 and dt < 2, '%s: a scrape is answered while three admin '
+         'clients idle, one mid-request (%.2f s)' % (mode, dt))
+    for c in idle:
+        c.close()
+    r = scrape(a.admin_port)
+    ctype = r.header('content-type') or ''
+    t.ok(ctype.startswith('text/plain; version=0.0.4'),
+         '%s: /metrics is text/plain; version=0.0.4' % mode, ctype)
+    m0 = prom_parse(r.body.decode())
+    n_cpu, n_404 = 7, 2
+    c = Conn(a.port)
+    for i in range(n_cpu):
+        rr = c.request('/cpu?n=%d' % (100 + i), headers=['User-Agent: itest-observe/1',
+                                                         'Referer: http://ref/"x"'])
+        if rr.status != 200:
+            t.ok(False, '/cpu answered 200', rr)
+    c.close()
+    for i in range(n_404):
+        fetch(a.port, '/no-such-file-%d' % i, headers=['Connection: close'])
+    m1 = prom_parse(scrape(a.admin_port).body.decode())
+
+    def delta(name, **labels):
+        return prom_get(m1, name, **labels) - prom_get(m0, name, **labels)
+    d_cpu = delta('lfserver_requests_total', route='/cpu', code='2xx')
+    t.ok(d_cpu == n_cpu, '%s: %d requests to /cpu add %d to '
+         'lfserver_requests_total{route="/cpu",code="2xx"} (got %g)'
+         % (mode, n_cpu, n_cpu, d_cpu))
+    d_404 = delta('lfserver_requests_total', route='/', code='4xx')
+    t.ok(d_404 == n_404, '%s: %d misses add %d to {route="/",code="4xx"} (got %g)'
+         % (mode, n_404, n_404, d_404))
+    count = prom_get(m1, 'lfserver_request_duration_seconds_count')
+    d_count = count - prom_get(m0, 'lfserver_request_duration_seconds_count')
+    t.ok(d_count == n_cpu + n_404 and
+         count == prom_sum(m1, 'lfserver_requests_total'),
+         '%s: the histogram count moved by %d and equals the sum of '
+         'lfserver_requests_total' % (mode, n_cpu + n_404),
+         (d_count, count, prom_sum(m1, 'lfserver_requests_total')))
+    buckets = sorted((float('inf') if dict(l)['le'] == '+Inf' else float(dict(l)['le']), v)
+                     for (n, l), v in m1.items()
+                     if n == 'lfserver_request_duration_seconds_bucket')
+    t.ok(len(buckets) == 17 and buckets[0][0] == 0.0001 and buckets[-2][0] == 10
+         and all(buckets[i][1] <= buckets[i + 1][1] for i in range(16))
+         and buckets[-1][1] == count,
+         '%s: 17 cumulative buckets from 100 us to 10 s, +Inf = count' % mode,
+         buckets)
+    t.ok(prom_get(m1, 'lfserver_request_duration_seconds_sum') > 0,
+         '%s: the histogram sum is positive' % mode)
+    d_acc = delta('lfserver_connections_accepted_total')
+    t.ok(d_acc >= 1 + n_404, '%s: connections_accepted_total grew by >= %d (got %g)'
+         % (mode, 1 + n_404, d_acc))
+    info = [dict(l) for (n, l), v in m1.items() if n == 'lfserver_build_info' and v == 1]
+    t.ok(len(info) == 1 and info[0].get('mode') == mode and
+         info[0].get('workers') == str(s.get('workers')) and
+         info[0].get('queue_capacity') == str(s.get('queue_capacity')),
+         '%s: lfserver_build_info names the mode, workers, capacity' % mode, info)
+    busy = prom_get(m1, 'lfserver_workers', state='busy')
+    idle = prom_get(m1, 'lfserver_workers', state='idle')
+    if mode != 'thread-per-connection':
+        t.ok(busy + idle == s['workers'], '%s: busy + idle workers = %d (%g + %g)'
+             % (mode, s['workers'], busy, idle))
+    now = time.time()
+    t.ok(prom_get(m1, 'process_open_fds') >= 3 and
+         prom_get(m1, 'process_max_fds') >= prom_get(m1, 'process_open_fds') and
+         prom_get(m1, 'process_resident_memory_bytes') > 1e5 and
+         now - 3600 < prom_get(m1, 'process_start_time_seconds') <= now + 1 and
+         prom_get(m1, 'process_cpu_seconds_total') >= 0,
+         '%s: the process metrics are plausible' % mode,
+         {k: v for k, v in m1.items() if k[0].startswith('process_')})
+    if shutil.which('promtool'):
+        text = scrape(a.admin_port).body
+        p = subprocess.run(['promtool', 'check', 'metrics'], input=text,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        t.ok(p.returncode == 0, '%s: promtool check metrics accepts /metrics' % mode,
+             p.stdout.decode(errors='replace'))
+    if not a.log:
+        return
+
+    # the access log: flushed within about a second, without a stop
+    def cpu_lines():
+        return [x for x in access_lines(a.log, a.format)
+                if x.get('path') == '/cpu']
+    lines = wait_for(lambda: len(cpu_lines()) >= n_cpu and cpu_lines(), 3)
+    bad = [x for x in access_lines(a.log, a.format) if 'bad' in x]
+    t.ok(not bad, '%s: every %s access log line parses' % (mode, a.format), bad[:3])
+    lines = cpu_lines()
+    want_q = ['n=%d' % (100 + i) for i in range(n_cpu)]
+    # per-thread buffers: lines of different workers may come out of order
+    good = (len(lines) == n_cpu and sorted(x['query'] for x in lines) == want_q and
+            all(x['status'] == 200 and x['method'] == 'GET' and
+                x['remote'] == '127.0.0.1' and x['protocol'] == 'HTTP/1.1' and
+                x['user_agent'] == 'itest-observe/1' and x['bytes'] > 0
+                for x in lines))
+    t.ok(good, '%s: %d /cpu lines with query, status 200, client address, '
+         'protocol, user agent and size, within 3 s' % (mode, n_cpu),
+         lines[:3])
+    ref = lines[0].get('referer') if lines else None
+    t.ok(ref in ('http://ref/"x"', 'http://ref/\\"x\\"'),
+         '%s: the referer is logged (quotes escaped in combined)' % mode, ref)
+    misses = [x for x in access_lines(a.log, a.format)
+              if x.get('path', '').startswith('/no-such-file-')]
+    t.ok(len(misses) == n_404 and all(x['status'] == 404 for x in misses),
+         '%s: the misses are logged with status 404' % mode, misses)
+    if a.format == 'json':
+        t.ok(all(isinstance(x.get('duration_us'), int) for x in lines),
+             '%s: json lines carry duration_us' % mode, lines[:1])
+
+    # logrotate: rename, SIGUSR2, new lines go to a new file of the old name
+    os.rename(a.log, a.log + '.1')
+    os.kill(a.pid, signal.SIGUSR2)
+    t.ok(wait_for(lambda: os.path.exists(a.log), 3),
+         '%s: SIGUSR2 makes a new %s' % (mode, os.path.basename(a.log)))
+    for i in range(3):
+        fetch(a.port, '/cpu?n=3&after=rotate', headers=['Connection: close'])
+    after = wait_for(lambda: [x for x in access_lines(a.log, a.format)
+                              if x.get('query') == 'n=3&after=rotate'], 3)
+    old = [x for x in access_lines(a.log + '.1', a.format)
+           if x.get('query') == 'n=3&after=rotate']
+    t.ok(after and len(after) == 3 and not old,
+         '%s: after the rename and SIGUSR2 the new lines go to the new file'
+         % mode, (after, old))
 
 
 # ---------------------------------------------------------------- reload
@@ -1450,6 +1747,8 @@ def main():
     sp = sub.add_parser('mkdocroot', help='a test docroot (and a secret '
                         'file next to it)')
     sp.add_argument('dir')
+    sp.add_argument('--large', type=int, default=0, metavar='MIB',
+                    help='also large.bin of about MIB MiB')
     sp = sub.add_parser('writeini', help='a test ini')
     sp.add_argument('ini')
     sp.add_argument('--mode', default='lockfree')
@@ -1459,6 +1758,16 @@ def main():
     sp.add_argument('--keepalive-timeout', type=int)
     sp.add_argument('--request-timeout', type=int)
     sp.add_argument('--interval', type=int, default=0)
+    sp.add_argument('--no-public-stats', action='store_true')
+    sp.add_argument('--admin-listen')
+    sp.add_argument('--access-log')
+    sp.add_argument('--access-log-format', choices=('combined', 'json'))
+    sp = sub.add_parser('observe', help='admin listener, /metrics, access log')
+    server(sp)
+    sp.add_argument('--mode', required=True, choices=MODES)
+    sp.add_argument('--admin-port', type=int, required=True)
+    sp.add_argument('--log', help='the access log file, if on')
+    sp.add_argument('--format', default='combined', choices=('combined', 'json'))
     sp = sub.add_parser('notify-listen', help='record sd_notify datagrams')
     sp.add_argument('--socket', required=True)
     sp.add_argument('--out', required=True)
@@ -1477,7 +1786,7 @@ def main():
     tapped = {'endpoints': cmd_endpoints, 'concurrency': cmd_concurrency,
               'idlecpu': cmd_idlecpu, 'threads': cmd_threads,
               'drain': cmd_drain, 'reload': cmd_reload,
-              'notify-check': cmd_notify_check}
+              'notify-check': cmd_notify_check, 'observe': cmd_observe}
     t = Tap(a.tap_start, a.tap_file)
     try:
         tapped[a.cmd](t, a)

@@ -4,7 +4,8 @@
 # connection and passes the listening sockets (LISTEN_FDS). The server must
 # serve on them (two at once here), say so in its log, ignore the listen
 # address of the ini and of -l (with a warning), keep the sockets through a
-# reload, and stop cleanly on SIGTERM.
+# reload, and stop cleanly on SIGTERM. A third socket named "admin" (as
+# lfserver-admin.socket passes it) serves /metrics and /stats only.
 
 . "${srcdir:-.}/tests/lib.sh"
 lf_init
@@ -20,6 +21,10 @@ p2=$(lf_free_port)
 while [ "$p2" = "$p1" ]; do
 	p2=$(lf_free_port)
 done
+p3=$(lf_free_port)
+while [ "$p3" = "$p1" ] || [ "$p3" = "$p2" ]; do
+	p3=$(lf_free_port)
+done
 unused=$(lf_free_port)
 unused2=$(lf_free_port)
 # the ini's own listen address: with sockets from systemd it must stay unbound
@@ -31,7 +36,7 @@ sed "s/^\[server\]\$/[server]\nlisten = 127.0.0.1:$unused/" "$LF_TMP/base.ini" \
 LF_LOG=$LF_TMP/activate.log
 LF_PORT=$p1
 systemd-socket-activate -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" \
-    --fdname=http:http "$LFSERVER" -c "$ini" -l "127.0.0.1:$unused2" \
+    -l "127.0.0.1:$p3" --fdname=http:http:admin "$LFSERVER" -c "$ini" -l "127.0.0.1:$unused2" \
     > "$LF_LOG" 2>&1 &
 LF_PID=$!
 LF_PIDS="$LF_PIDS $LF_PID"
@@ -54,6 +59,19 @@ if command -v curl >/dev/null 2>&1; then
 	done
 	grep -q '"mode":"lockfree"' "$LF_TMP/body"
 	lf_ok $? "/stats through the second socket says mode lockfree"
+	code=$(curl -s -o "$LF_TMP/metrics" -w '%{http_code}' --max-time 10 \
+	    "http://127.0.0.1:$p3/metrics")
+	[ "$code" = 200 ] && grep -q '^lfserver_build_info{.*mode="lockfree"' \
+	    "$LF_TMP/metrics"
+	lf_ok $? "the socket named admin serves /metrics (got $code)"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+	    "http://127.0.0.1:$p3/")
+	[ "$code" = 404 ]
+	lf_ok $? "the socket named admin answers / with 404 (got $code)"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+	    "http://127.0.0.1:$p1/metrics")
+	[ "$code" = 404 ]
+	lf_ok $? "the http sockets do not serve /metrics (got $code)"
 else
 	echo "# curl not found: the python client checks instead"
 fi
@@ -87,6 +105,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
     "http://127.0.0.1:$p1/cpu?n=100")
 [ "$code" = 200 ]
 lf_ok $? "after the reload the first socket still serves (got $code)"
+
+curl -s --max-time 5 -o "$LF_TMP/astats" "http://127.0.0.1:$p3/stats"
+grep -q '"mode":"thread-per-connection"' "$LF_TMP/astats"
+lf_ok $? "the admin socket lives through the reload: /stats says the new mode"
 
 lf_stop
 lf_refused "$p2"

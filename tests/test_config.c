@@ -579,12 +579,13 @@ test_shipped(void)
 {
 	static const char *const keys[] = { "mode", "workers", "queue_capacity",
 	    "listen", "docroot", "routes", "keepalive_timeout", "request_timeout",
-	    "max_connections", "interval", NULL };
+	    "max_connections", "interval", "public_stats", "admin_listen",
+	    "access_log", "access_log_format", NULL };
 	const char *shipped = LF_TOP_SRCDIR "/etc/lfserver.ini";
 	struct lf_config c, d;
 	char line[512], *uncommented = NULL;
 	size_t len = 0, i;
-	int seen[10] = { 0 };
+	int seen[14] = { 0 };
 	FILE *fp, *out;
 
 	config_init(&c);
@@ -645,6 +646,47 @@ test_shipped(void)
 	free(uncommented);
 }
 
+/* public_stats, admin_listen, access_log, access_log_format. */
+static void
+test_observability(void)
+{
+	struct lf_config c;
+
+	config_init(&c);
+	ok(!c.public_stats && c.admin_listen == NULL && c.access_log == NULL &&
+	    c.access_log_format == LF_LOG_COMBINED,
+	    "defaults: public_stats off, no admin listener, access log off, combined");
+	config_free(&c);
+	ok(load(&c, "[server]\npublic_stats = on\nadmin_listen = 127.0.0.1:7879\n"
+	    "access_log = /var/log/lfserver/access.log\naccess_log_format = json\n") == 0 &&
+	    c.public_stats && strcmp(c.admin_listen, "127.0.0.1:7879") == 0 &&
+	    strcmp(c.access_log, "/var/log/lfserver/access.log") == 0 &&
+	    c.access_log_format == LF_LOG_JSON, "the four keys load: %s", errbuf);
+	config_free(&c);
+	ok(load(&c, "[server]\nadmin_listen = /run/lfserver/admin.sock\n"
+	    "access_log = journal\npublic_stats = no\n") == 0 &&
+	    strcmp(c.admin_listen, "/run/lfserver/admin.sock") == 0 &&
+	    strcmp(c.access_log, "journal") == 0 && !c.public_stats,
+	    "a Unix socket path, journal, and no: %s", errbuf);
+	config_free(&c);
+	ok(load(&c, "[server]\naccess_log = logs/a.log\nadmin_listen = off\n") == 0 &&
+	    c.access_log != NULL && c.access_log[0] == '/' &&
+	    strstr(c.access_log, "/logs/a.log") != NULL && c.admin_listen == NULL,
+	    "a relative access_log is made absolute; admin_listen = off: %s", errbuf);
+	config_free(&c);
+	ok(load_fails("[server]\n\npublic_stats = maybe\n", 3, "key 'public_stats': "
+	    "value 'maybe' is not a boolean (on or off)"), "public_stats = maybe: error");
+	ok(load_fails("[server]\nadmin_listen = localhost\n", 2, "key 'admin_listen': "
+	    "value 'localhost' is not an address and port or a socket path (off, "
+	    "A.B.C.D:PORT, [IPv6]:PORT, *:PORT or /path/of/unix.socket)"),
+	    "admin_listen = localhost: error");
+	ok(load_fails("[server]\naccess_log_format = xml\n", 2, "key "
+	    "'access_log_format': value 'xml' is not a log format (combined or json)"),
+	    "access_log_format = xml: error");
+	ok(load_fails("[server]\naccess_log =\n", 2, "key 'access_log': empty "
+	    "value (off, journal or a file name)"), "access_log = (empty): error");
+}
+
 int
 main(void)
 {
@@ -659,6 +701,7 @@ main(void)
 	test_load_semantics();
 	test_set();
 	test_shipped();
+	test_observability();
 	testdir_remove();
 	return done_testing();
 }

@@ -1,25 +1,30 @@
 /*
  * test_handlers.c - the workloads and the router, without sockets: primes,
  * /cpu and /io parameters and caps, the /mixed cycle, /stats JSON, static
- * lookups, methods and traversal attempts.
+ * lookups, methods and traversal attempts; what server_build resolves into
+ * each route (its docroot, the shared /mixed counter).
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+
 
 #include "handlers.h"
 #include "router.h"
 #include "stats.h"
 #include "tap.h"
+#include "testdir.h"
 
 static struct server *srv;
 
-/* Parses RAW as a request and dispatches it. */
+/* Parses RAW as a request and dispatches it to server S. */
 static int
-get(const char *raw, struct response *resp)
+get_on(const struct server *s, const char *raw, struct response *resp)
 {
 	struct http_request req;
 	int status, r;
@@ -27,8 +32,14 @@ get(const char *raw, struct response *resp)
 	r = http_parse_request(raw, strlen(raw), &req, &status);
 	if (r <= 0)
 		return -1;
-	router_dispatch(srv, &req, resp);
+	router_dispatch(s, &req, resp);
 	return resp->status;
+}
+
+static int
+get(const char *raw, struct response *resp)
+{
+	return get_on(srv, raw, resp);
 }
 
 static int
@@ -48,6 +59,84 @@ body_has(const struct response *r, const char *s)
 	memcpy(tmp, r->body, n);
 	tmp[n] = '\0';
 	return strstr(tmp, s) != NULL;
+}
+
+/* 0 static, 1 cpu, 2 io, -1 anything else */
+static int
+mixed_kind(const struct response *r)
+{
+	if (r->status != 200)
+		return -1;
+	if (body_has(r, "<html"))
+		return 0;
+	if (body_has(r, "primes<="))
+		return 1;
+	if (body_has(r, "slept"))
+		return 2;
+	return -1;
+}
+
+/* One /mixed request from a thread of its own, as thread-per-connection does. */
+static void *
+mixed_thread(void *arg)
+{
+	struct response resp;
+	int *kind = arg;
+
+	get("GET /mixed HTTP/1.1\r\nHost: x\r\n\r\n", &resp);
+	*kind = mixed_kind(&resp);
+	return NULL;
+}
+
+/*
+ * Routes with their own docroots: a route is found by value, so a copy of
+ * it (a handler may pass one on) serves the same files as the original.
+ */
+static void
+test_route_docroots(struct stats *st)
+{
+	struct lf_config cfg;
+	struct server *s;
+	const struct route *files, *root;
+	struct route copy;
+	struct response resp;
+	char err[512] = "";
+
+	testdir_create("test_handlers");
+	mkdir(tpath("files"), 0755);
+	write_file("files/a.txt", "route docroot\n");
+	mkdir(tpath("www"), 0755);
+	write_file("www/index.html", "<html>ini docroot</html>\n");
+	config_init(&cfg);
+	free(cfg.docroot);
+	cfg.docroot = strdup(tpath("www"));
+	cfg.routes = strdup(write_file("routes.conf", "routes = (\n"
+	    "  { path = \"/files\"; handler = \"static\"; docroot = \"%s\"; },\n"
+	    "  { path = \"/\"; handler = \"static\"; }\n);\n", tpath("files")));
+	if (!ok(server_build(&s, &cfg, st, err, sizeof(err)) == 0,
+	    "a server with a route docroot (%s)", err)) {
+		config_free(&cfg);
+		testdir_remove();
+		return;
+	}
+	config_free(&cfg);
+	files = routes_match(&s->routes, "/files/a.txt", 12);
+	root = routes_match(&s->routes, "/", 1);
+	ok(files != NULL && root != NULL && files != root, "both routes match");
+	if (files == NULL || root == NULL)
+		goto out;
+	ok(server_docroot(s, files) != s->docroot &&
+	    get_on(s, "GET /files/a.txt HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
+	    body_is(&resp, "route docroot\n"), "/files serves its own docroot");
+	ok(server_docroot(s, root) == s->docroot, "/ serves the ini's docroot");
+	copy = *files;
+	ok(server_docroot(s, &copy) == server_docroot(s, files),
+	    "a copy of the /files route finds the same docroot (no address arithmetic)");
+	copy = *root;
+	ok(server_docroot(s, &copy) == s->docroot, "a copy of / finds the ini's docroot");
+out:
+	server_free(s);
+	testdir_remove();
 }
 
 static double
@@ -114,11 +203,35 @@ main(void)
 	}
 	ok(i == 9 && kinds[0] == 3 && kinds[1] == 3 && kinds[2] == 3,
 	    "/mixed cycles static, cpu, io 1:1:1 (%d %d %d)", kinds[0], kinds[1], kinds[2]);
+	{
+		pthread_t th[9];
+		int got[9], k, started = 0;
 
+		/* one thread a request: the cycle is the route's, not a thread's */
+		kinds[0] = kinds[1] = kinds[2] = 0;
+		for (i = 0; i < 9; i++) {
+			got[i] = -1;
+			if (pthread_create(&th[i], NULL, mixed_thread, &got[i]) != 0)
+				break;
+			started++;
+			pthread_join(th[i], NULL);
+		}
+		for (k = 0; k < started; k++)
+			if (got[k] >= 0)
+				kinds[got[k]]++;
+		ok(started == 9 && kinds[0] == 3 && kinds[1] == 3 && kinds[2] == 3,
+		    "/mixed from 9 new threads, one request each: 1:1:1 (%d %d %d)",
+		    kinds[0], kinds[1], kinds[2]);
+	}
+
+	ok(get("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 404,
+	    "/stats is 404 on the public port by default (public_stats off)");
+	srv->cfg.public_stats = true;
 	ok(get("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
 	    strcmp(resp.content_type, "application/json") == 0 &&
 	    body_has(&resp, "\"mode\":\"lockfree\"") && body_has(&resp, "\"requests\":"),
-	    "/stats is JSON with the mode and counters");
+	    "/stats with public_stats = on is JSON with the mode and counters");
+	srv->cfg.public_stats = false;
 
 	ok(get("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
 	    body_has(&resp, "lfserver") && strncmp(resp.content_type, "text/html", 9) == 0,
@@ -152,6 +265,7 @@ main(void)
 	    "a dot segment inside the root resolves");
 
 	server_free(srv);
+	test_route_docroots(st);
 	stats_free(st);
 	return done_testing();
 }

@@ -5,7 +5,9 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "metrics.h"
 #include "stats.h"
 #include "tap.h"
 
@@ -23,6 +25,120 @@ hammer(void *arg)
 	for (i = 0; i < PER_THREAD; i++)
 		stats_request(sh, i % 100 == 0 ? 404 : 200, (uint64_t)(i % 1000));
 	return NULL;
+}
+
+/* The value of the exposition line that starts with NAME_AND_LABELS, or -1. */
+static long long
+metric(const char *text, const char *name_and_labels)
+{
+	size_t n = strlen(name_and_labels);
+	const char *p = text;
+
+	for (; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, name_and_labels, n) == 0 && p[n] == ' ')
+			return atoll(p + n + 1);
+	return -1;
+}
+
+/* Route slots, status classes, the Prometheus histogram, gauges, exposition. */
+static void
+test_metrics(void)
+{
+	struct stats *s;
+	struct stats_detail *d = malloc(sizeof(*d));
+	struct stats_snapshot snap;
+	struct stats_info info = { LF_MODE_LOCKED, 3, 16, 1 };
+	unsigned cpu, io, quote, slot = 0;
+	char name[32], *text = NULL;
+	size_t len = 0;
+	int i, stable = 1;
+
+	ok(stats_create(&s) == 0 && d != NULL, "stats_create (metrics)");
+	cpu = stats_route_slot(s, "/cpu");
+	io = stats_route_slot(s, "/io");
+	quote = stats_route_slot(s, "/q\"uo\\te");
+	ok(cpu != STATS_ROUTE_NONE && io != STATS_ROUTE_NONE && cpu != io,
+	    "two routes get two slots, neither the no-route one");
+	ok(stats_route_slot(s, "/cpu") == cpu && strcmp(stats_route_name(s, cpu), "/cpu") == 0,
+	    "a route path keeps its slot (a reload that keeps it keeps its counters)");
+	for (i = 0; i < STATS_ROUTES + 5; i++) {
+		snprintf(name, sizeof(name), "/r%d", i);
+		slot = stats_route_slot(s, name);
+		if (slot >= STATS_ROUTES)
+			stable = 0;
+	}
+	ok(stable && slot == STATS_ROUTES - 1 &&
+	    strcmp(stats_route_name(s, slot), "other") == 0 &&
+	    stats_route_count(s) == STATS_ROUTES,
+	    "routes beyond the table share the last slot, named other");
+
+	stats_request_route(stats_shard(s, 0), cpu, 200, 100);
+	stats_request_route(stats_shard(s, 1), cpu, 200, 101);
+	stats_request_route(stats_shard(s, 2), cpu, 503, 10000000);
+	stats_request_route(stats_shard(s, 3), io, 404, 10000001);
+	stats_request(stats_shard(s, 4), 99, 0);
+	stats_detail(s, d);
+	ok(d->by_route[cpu][1] == 2 && d->by_route[cpu][4] == 1 &&
+	    d->by_route[io][3] == 1 && d->by_route[STATS_ROUTE_NONE][4] == 1,
+	    "counted by route and status class (a status outside 100..599 as 5xx)");
+	ok(d->duration[0] == 2 && d->duration[1] == 1 &&
+	    d->duration[STATS_DURATION_BOUNDS - 1] == 1 &&
+	    d->duration[STATS_DURATION_BOUNDS] == 1,
+	    "0 and 100 us are <= 0.0001 s, 101 us the next bucket, 10 s the last, "
+	    "above it +Inf");
+	ok(d->sum_us == 100 + 101 + 10000000 + 10000001, "the latency sum");
+
+	stats_queued(stats_shard(s, 0));
+	stats_queued(stats_shard(s, 0));
+	stats_queued(stats_shard(s, 0));
+	stats_dequeued(stats_shard(s, 1));
+	stats_work_begin(stats_shard(s, 1));
+	stats_work_begin(stats_shard(s, 2));
+	stats_work_end(stats_shard(s, 2));
+	stats_total(s, &snap);
+	ok(snap.queue_depth == 2 && snap.busy == 1,
+	    "queue depth = queued - taken (2), busy = begun - ended (1)");
+
+	stats_set_info(s, &info);
+	ok(metrics_prometheus(s, &text, &len) == 0 && text != NULL &&
+	    len == strlen(text), "metrics_prometheus");
+	ok(metric(text, "lfserver_requests_total{route=\"/cpu\",code=\"2xx\"}") == 2 &&
+	    metric(text, "lfserver_requests_total{route=\"/cpu\",code=\"5xx\"}") == 1 &&
+	    metric(text, "lfserver_requests_total{route=\"none\",code=\"5xx\"}") == 1,
+	    "lfserver_requests_total by route and code");
+	ok(metric(text, "lfserver_requests_total{route=\"/io\",code=\"2xx\"}") == -1,
+	    "no series for a count of zero");
+	ok(metric(text, "lfserver_request_duration_seconds_bucket{le=\"0.0001\"}") == 2 &&
+	    metric(text, "lfserver_request_duration_seconds_bucket{le=\"0.00025\"}") == 3 &&
+	    metric(text, "lfserver_request_duration_seconds_bucket{le=\"10\"}") == 4 &&
+	    metric(text, "lfserver_request_duration_seconds_bucket{le=\"+Inf\"}") == 5 &&
+	    metric(text, "lfserver_request_duration_seconds_count") == 5,
+	    "the histogram is cumulative, +Inf = count = 5");
+	ok(strstr(text, "lfserver_request_duration_seconds_sum 20.000202\n") != NULL,
+	    "the sum in seconds");
+	ok(metric(text, "lfserver_queue_depth") == 2 &&
+	    metric(text, "lfserver_workers{state=\"busy\"}") == 1 &&
+	    metric(text, "lfserver_workers{state=\"idle\"}") == 2,
+	    "queue depth, busy 1 and idle 2 of 3 workers");
+	ok(metric(text, "lfserver_build_info{version=\"" PACKAGE_VERSION "\",mode=\"locked\","
+	    "workers=\"3\",queue_capacity=\"16\",reactors=\"1\"}") == 1,
+	    "build_info carries the running configuration");
+	ok(strstr(text, "# TYPE lfserver_requests_total counter\n") != NULL &&
+	    strstr(text, "# TYPE lfserver_request_duration_seconds histogram\n") != NULL &&
+	    strstr(text, "# TYPE process_open_fds gauge\n") != NULL,
+	    "TYPE lines name counter, histogram, gauge");
+	ok(metric(text, "process_open_fds") > 0 && metric(text, "process_max_fds") > 0 &&
+	    metric(text, "process_resident_memory_bytes") > 0,
+	    "process metrics of this process");
+	free(text);
+	text = NULL;
+	stats_request_route(stats_shard(s, 0), quote, 200, 1);
+	ok(metrics_prometheus(s, &text, &len) == 0 &&
+	    strstr(text, "{route=\"/q\\\"uo\\\\te\",code=\"2xx\"} 1\n") != NULL,
+	    "a quote and a backslash in a route are escaped in its label");
+	free(text);
+	free(d);
+	stats_free(s);
 }
 
 int
@@ -99,5 +215,6 @@ main(void)
 	ok(snap.errors == (uint64_t)THREADS * PER_THREAD / 100, "concurrent adds: no lost errors");
 	stats_free(shared);
 	stats_free(NULL);
+	test_metrics();
 	return done_testing();
 }

@@ -30,7 +30,8 @@ fail=0
 
 # verify: the binary that was built, the man pages of this tree.
 mkdir -p "$tmp/units" "$tmp/man"
-cp "$top_srcdir/systemd/lfserver.socket" "$tmp/units/"
+cp "$top_srcdir/systemd/lfserver.socket" \
+    "$top_srcdir/systemd/lfserver-admin.socket" "$tmp/units/"
 sed "s|^ExecStart=[^ ]*|ExecStart=$top_builddir/src/lfserver|" \
     "$unit_dir/lfserver.service" > "$tmp/units/lfserver.service"
 for page in "$top_srcdir"/man/*.[1-8]; do
@@ -40,9 +41,10 @@ for page in "$top_srcdir"/man/*.[1-8]; do
 	cp "$page" "$tmp/man/man$sec/"
 done
 
-echo "# systemd-analyze verify lfserver.socket lfserver.service"
+echo "# systemd-analyze verify lfserver.socket lfserver-admin.socket lfserver.service"
 (cd "$tmp/units" && MANPATH="$tmp/man" SYSTEMD_LOG_COLOR=0 \
-    systemd-analyze verify ./lfserver.socket ./lfserver.service) \
+    systemd-analyze verify ./lfserver.socket ./lfserver-admin.socket \
+    ./lfserver.service) \
     > "$tmp/verify.out" 2>&1
 rc=$?
 if [ $rc -ne 0 ] || [ -s "$tmp/verify.out" ]; then

@@ -45,6 +45,12 @@ handler_cpu(const struct server *srv, const struct route *rt,
 
 	if (!handler_param(req, "n", rt->cpu_n_max, &n, resp))
 		return;
+	handler_cpu_run(n, resp);
+}
+
+void
+handler_cpu_run(uint64_t n, struct response *resp)
+{
 	response_printf(resp, 200, "primes<=%llu: %lu\n", (unsigned long long)n,
 	    primes_count((unsigned long)n));
 }

@@ -23,6 +23,7 @@ struct response {
 	const char	*body;
 	size_t		 body_len;
 	const char	*etag;		/* quoted entity tag, or NULL */
+	const struct route *route;	/* the route that matched, or NULL */
 	char		 buf[1024];
 };
 
@@ -41,6 +42,10 @@ void handler_mixed(const struct server *, const struct route *,
     const struct http_request *, const char *, size_t, struct response *);
 void handler_stats(const struct server *, const struct route *,
     const struct http_request *, const char *, size_t, struct response *);
+
+/* The cpu and io workloads with a given parameter (no query string). */
+void handler_cpu_run(uint64_t n, struct response *resp);
+void handler_io_run(uint64_t ms, struct response *resp);
 
 /* Counts primes <= N by trial division: deterministic CPU work (10000 -> 1229). */
 unsigned long primes_count(unsigned long n);

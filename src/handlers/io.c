@@ -28,6 +28,12 @@ handler_io(const struct server *srv, const struct route *rt,
 
 	if (!handler_param(req, "ms", rt->io_ms_max, &ms, resp))
 		return;
+	handler_io_run(ms, resp);
+}
+
+void
+handler_io_run(uint64_t ms, struct response *resp)
+{
 	sleep_ms(ms);
 	response_printf(resp, 200, "slept %llu ms\n", (unsigned long long)ms);
 }

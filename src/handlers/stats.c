@@ -1,35 +1,32 @@
 /*
- * stats.c (handler) - GET /stats: the server's settings and counters as JSON.
+ * stats.c (handler) - GET /stats on the public port: the server's settings
+ * and counters as JSON, only with [server] public_stats = on (off by
+ * default: the admin listener serves /stats and /metrics to operators).
  * Percentiles are over the whole life of the process; max_us likewise.
  */
 #include "config.h"
 
-#include <stdio.h>
-
 #include "handlers.h"
-#include "stats.h"
+#include "metrics.h"
 
 void
 handler_stats(const struct server *srv, const struct route *rt,
     const struct http_request *req, const char *path, size_t path_len,
     struct response *resp)
 {
-	struct stats_snapshot s;
+	struct stats_info info = {
+		.mode = srv->cfg.mode,
+		.workers = srv->workers,
+		.queue_capacity = srv->cfg.queue_capacity,
+	};
 	int n;
 
-	stats_total(srv->stats, &s);
-	n = snprintf(resp->buf, sizeof(resp->buf),
-	    "{\"mode\":\"%s\",\"workers\":%u,\"queue_capacity\":%u,\"pid\":%d,"
-	    "\"uptime_s\":%.3f,\"requests\":%llu,\"errors\":%llu,"
-	    "\"connections\":%llu,\"connections_total\":%llu,\"queue_full\":%llu,"
-	    "\"reloads\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu}\n",
-	    lf_mode_name(srv->cfg.mode), srv->workers, srv->cfg.queue_capacity,
-	    srv->pid, s.uptime_s, (unsigned long long)s.requests,
-	    (unsigned long long)s.errors, (unsigned long long)s.connections,
-	    (unsigned long long)s.conns_opened, (unsigned long long)s.queue_full,
-	    (unsigned long long)s.reloads, (unsigned long long)s.p50_us,
-	    (unsigned long long)s.p99_us, (unsigned long long)s.max_us);
-	if (n < 0 || (size_t)n >= sizeof(resp->buf)) {
+	if (!srv->cfg.public_stats) {
+		resp->status = 404;
+		return;
+	}
+	n = metrics_json(resp->buf, sizeof(resp->buf), srv->stats, &info);
+	if (n < 0) {
 		resp->status = 500;
 		return;
 	}

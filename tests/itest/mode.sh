@@ -5,7 +5,7 @@
 
 lf_init
 www=$LF_TMP/www
-python3 "$LF_ITEST" mkdocroot "$www" || exit 1
+python3 "$LF_ITEST" mkdocroot "$www" --large 8 || exit 1
 
 echo "# $MODE: endpoints, workers 2, request_timeout = keepalive_timeout = 1"
 python3 "$LF_ITEST" writeini "$LF_TMP/endpoints.ini" --mode "$MODE" \
@@ -30,6 +30,29 @@ if lf_start "$LF_TMP/load.ini"; then
 	lf_stopped "SIGTERM during /io?ms=1500"
 else
 	lf_ok 1 "$MODE: the concurrency server starts"
+fi
+
+echo "# $MODE: admin listener, /metrics, access log"
+admin=$(lf_free_port)
+case $MODE in
+locked|thread-per-connection) fmt=json ;;
+*) fmt=combined ;;
+esac
+python3 "$LF_ITEST" writeini "$LF_TMP/obs.ini" --mode "$MODE" --workers 2 \
+    --no-public-stats --admin-listen "127.0.0.1:$admin" \
+    --access-log "$LF_TMP/access.log" --access-log-format "$fmt"
+if lf_start "$LF_TMP/obs.ini"; then
+	lf_py observe --port "$LF_PORT" --pid "$LF_PID" --mode "$MODE" \
+	    --admin-port "$admin" --log "$LF_TMP/access.log" --format "$fmt"
+	# a line still buffered when the stop comes is written before the exit
+	python3 -c 'import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).read()' \
+	    "http://127.0.0.1:$LF_PORT/cpu?n=5&last=line"
+	lf_stop "SIGTERM with the access log on"
+	grep -q 'n=5&last=line' "$LF_TMP/access.log"
+	lf_ok $? "$MODE: the last request's line is in the access log after the stop"
+else
+	lf_ok 1 "$MODE: the observability server starts"
 fi
 
 echo "# $MODE: idle, workers 64"

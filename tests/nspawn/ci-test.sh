@@ -130,6 +130,52 @@ sleep 3
 [ "$(prop lfserver.service MainPID)" = "$pid" ] ||
     fail "the process was replaced ($pid -> $(prop lfserver.service MainPID))"
 
+# ---- admin socket and /metrics (lfserver-admin.socket, pulled in by Sockets=)
+ADMIN=http://127.0.0.1:7879
+metrics_has() { curl -sf --max-time 5 "$ADMIN/metrics" | grep -q -- "$1"; }
+step "lfserver-admin.socket is active and passed as \"admin\": /metrics answers"
+[ "$(systemctl is-active lfserver-admin.socket)" = active ] ||
+    fail "lfserver-admin.socket is $(systemctl is-active lfserver-admin.socket)"
+metrics_has '^lfserver_build_info{.*mode="sequential"' ||
+    fail "/metrics on $ADMIN: $(curl -s "$ADMIN/metrics" | head -5)"
+metrics_has '^lfserver_requests_total{route="/cpu",code="2xx"} [1-9]' ||
+    fail "/metrics lacks requests to /cpu"
+metrics_has '^lfserver_reloads_total{result="success"} 3$' ||
+    fail "/metrics: $(curl -s "$ADMIN/metrics" | grep reloads_total)"
+metrics_has '^lfserver_reloads_total{result="failure"} 1$' ||
+    fail "/metrics: $(curl -s "$ADMIN/metrics" | grep reloads_total)"
+metrics_has '^process_start_time_seconds 1[0-9]\{9\}' ||
+    fail "/metrics: $(curl -s "$ADMIN/metrics" | grep process_start)"
+curl -sf --max-time 5 "$ADMIN/stats" | json_has mode sequential ||
+    fail "admin /stats: $(curl -s "$ADMIN/stats")"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$ADMIN/")
+[ "$code" = 404 ] || fail "the admin socket answers / with $code, not 404"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/metrics")
+[ "$code" = 404 ] || fail "the public port answers /metrics with $code, not 404"
+
+# ---- the access log under the sandbox, and its rotation (SIGUSR2)
+LOG=/var/log/lfserver/access.log
+step "access_log = $LOG with LogsDirectory=lfserver; restart"
+mkdir -p /run/systemd/system/lfserver.service.d
+printf '[Service]\nLogsDirectory=lfserver\n' \
+    > /run/systemd/system/lfserver.service.d/ci-logs.conf
+sed -i -e 's/^mode *=.*/mode = lockfree/' \
+    -e "s|^\[server\]\$|[server]\naccess_log = $LOG|" "$INI"
+systemctl daemon-reload
+systemctl restart lfserver.service || fail "restart with the access log failed"
+curl -sf --max-time 5 -o /dev/null -A ci-agent "$URL/cpu?n=3&ci=one" ||
+    fail "GET /cpu failed with the access log on"
+poll 5 grep -q '"GET /cpu?n=3&ci=one HTTP/1.1" 200 .* "ci-agent"' "$LOG" ||
+    fail "no line in $LOG: $(tail -3 "$LOG" 2>&1)"
+step "rename $LOG, SIGUSR2: the next lines go to a new $LOG"
+mv "$LOG" "$LOG.1"
+systemctl kill --kill-who=main --signal=SIGUSR2 lfserver.service ||
+    fail "systemctl kill -s USR2 failed"
+poll 5 test -e "$LOG" || fail "SIGUSR2 made no new $LOG"
+curl -sf --max-time 5 -o /dev/null "$URL/cpu?n=3&ci=two" || fail "GET /cpu failed"
+poll 5 grep -q 'ci=two' "$LOG" || fail "the new $LOG lacks the new line"
+grep -q 'ci=two' "$LOG.1" && fail "the new line went to the renamed file"
+
 step "systemctl stop lfserver"
 systemctl stop lfserver.service || fail "systemctl stop failed"
 result=$(prop lfserver.service Result)

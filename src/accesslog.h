@@ -1,0 +1,48 @@
+/*
+ * accesslog.h - the access log: one line per request, to a file (nginx's
+ * "combined" format or JSON lines) or to the journal (structured LF_*
+ * fields), off by default.
+ *
+ * A request never waits on disk: a serving thread formats its line into the
+ * buffer of its stats shard (a mutex each, uncontended in the pool modes
+ * where every worker has its own shard) and a writer thread takes the full
+ * buffers, at least once a second, and writes them. When the writer falls
+ * behind and a buffer is full, the line is dropped and counted
+ * (lfserver_access_log_dropped_total) rather than waited for.
+ */
+#ifndef LF_ACCESSLOG_H
+#define LF_ACCESSLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lfconfig.h"
+
+struct accesslog;
+struct http_request;
+struct stats;
+
+/* What one finished request contributes to the log. */
+struct accesslog_entry {
+	const struct http_request *req;
+	int		 fd;		/* the client socket, for its address */
+	int		 status;
+	uint64_t	 bytes;		/* body bytes sent */
+	uint64_t	 us;		/* latency */
+};
+
+/*
+ * TARGET is "journal" or an absolute file name (opened for appending,
+ * created 0640); lines lost are counted in S. 0, or -errno with ERR filled.
+ */
+int accesslog_open(struct accesslog **out, const char *target,
+    enum lf_log_format format, struct stats *s, char *err, size_t errlen);
+/* Writes what is buffered, stops the writer, closes. Accepts NULL. */
+void accesslog_free(struct accesslog *al);
+/* Reopens the file by its name (after logrotate renamed it); asynchronous. */
+void accesslog_reopen(struct accesslog *al);
+/* Appends E's line to the buffer of SLOT (a stats shard index). */
+void accesslog_request(struct accesslog *al, unsigned slot,
+    const struct accesslog_entry *e);
+
+#endif
