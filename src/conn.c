@@ -29,6 +29,8 @@ _Static_assert(CONN_BUF_SIZE > HTTP_MAX_HEAD + HTTP_MAX_BODY_HELD,
 
 /* Reads per dispatch before giving the worker to other connections (CONN_MORE). */
 #define CONN_READS_PER_TURN	4
+/* Requests per dispatch: a pipelining client cannot hold a worker, a reload or a stop. */
+#define CONN_REQUESTS_PER_TURN	16
 
 static void conn_out_done(struct conn *c);
 static int conn_wait_writable(struct conn *c, struct conn_worker *w);
@@ -554,7 +556,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 	char *buf = w->buf;
 	size_t len = 0, off = 0;
 	uint64_t t0 = c->ready_ns;
-	int reads = 0, status;
+	int reads = 0, served = 0, status;
 	bool drained = false;
 	ssize_t r;
 
@@ -617,6 +619,12 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			t0 = stats_now_ns();
 			c->idle_since_ns = t0;
 			c->partial_since_ns = 0;
+			if (++served == CONN_REQUESTS_PER_TURN) {
+				/* the rest waits for the next turn, in the connection */
+				if (off < len && conn_keep_input(c, buf + off, len - off) < 0)
+					return CONN_CLOSE;
+				return CONN_MORE;
+			}
 		}
 		if (off > 0) {
 			memmove(buf, buf + off, len - off);

@@ -62,6 +62,8 @@ static const struct config_key config_keys[] = {
 	    "0..1024, 0 = number of CPUs" },
 	{ "server", "queue_capacity", CONFIG_UINT, OFF(queue_capacity),
 	    1, LF_QUEUE_CAPACITY_MAX, "1..1048576" },
+	{ "server", "reactors", CONFIG_UINT, OFF(reactors), 0, LF_REACTORS_MAX,
+	    "0..64, 0 = chosen from the CPUs and workers" },
 	{ "server", "listen", CONFIG_LISTEN, OFF(listen), 0, 0,
 	    "A.B.C.D:PORT, [IPv6]:PORT or *:PORT, PORT 1..65535" },
 	{ "server", "docroot", CONFIG_DIR, OFF(docroot), 0, 0,
