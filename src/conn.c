@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "docroot.h"
+#include "log.h"
 #include "observe.h"
 #include "router.h"
 #include "server.h"
@@ -27,9 +29,61 @@ _Static_assert(CONN_BUF_SIZE > HTTP_MAX_HEAD + HTTP_MAX_BODY_HELD,
 
 /* Reads per dispatch before giving the worker to other connections (CONN_MORE). */
 #define CONN_READS_PER_TURN	4
+/* Requests per dispatch: a pipelining client cannot hold a worker, a reload or a stop. */
+#define CONN_REQUESTS_PER_TURN	16
 
 static void conn_out_done(struct conn *c);
 static int conn_wait_writable(struct conn *c, struct conn_worker *w);
+/*
+ * -d: one line per accept, request (request line and status) and close, by
+ * descriptor. Only called when log_debugging(); log.c escapes the client's
+ * bytes.
+ */
+static void
+conn_debug_accept(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+			port = ntohs(in->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+			port = ntohs(in6->sin6_port);
+		}
+	}
+	log_debug("connection %d: accepted from %s port %u", fd, host, port);
+}
+
+static void
+conn_debug_request(const struct conn *c, const struct http_request *req,
+    int status)
+{
+	log_debug("connection %d: \"%.*s %.*s HTTP/1.%d\" %d", c->fd,
+	    (int)req->method_len, req->method_str, (int)req->target_len,
+	    req->target, req->minor, status);
+}
+
+/* A request the parser refused: its first line as it came, cut at 200 bytes. */
+static void
+conn_debug_bad(const struct conn *c, const char *buf, size_t len, int status)
+{
+	const char *eol = memchr(buf, '\n', len);
+	size_t n = eol != NULL ? (size_t)(eol - buf) : len;
+
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	log_debug("connection %d: bad request \"%.*s\" %d", c->fd,
+	    (int)(n > 200 ? 200 : n), buf, status);
+}
 
 struct conn *
 conn_new(int fd, uint64_t now_ns)
@@ -56,6 +110,8 @@ conn_accept(int lfd, struct conn **out)
 	if (fd < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	/* TCP_NODELAY is inherited from the listening socket (listen.c) */
+	if (log_debugging())
+		conn_debug_accept(fd);
 	*out = conn_new(fd, stats_now_ns());
 	if (*out == NULL) {
 		close(fd);
@@ -79,6 +135,8 @@ conn_close_fd(struct conn *c)
 
 	if (c->fd < 0)
 		return;
+	if (log_debugging())
+		log_debug("connection %d: closed", c->fd);
 	if (c->linger) {
 		shutdown(c->fd, SHUT_WR);
 		for (i = 0; i < 64; i++)
@@ -472,6 +530,8 @@ error:
 	written = conn_send_error(c, w, resp->status, req->minor, keep, is_head);
 done:
 	observe_request(w, c->fd, req, resp, t0);
+	if (log_debugging())
+		conn_debug_request(c, req, resp->status);
 	return conn_req_result(c, written, keep);
 }
 
@@ -496,7 +556,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 	char *buf = w->buf;
 	size_t len = 0, off = 0;
 	uint64_t t0 = c->ready_ns;
-	int reads = 0, status;
+	int reads = 0, served = 0, status;
 	bool drained = false;
 	ssize_t r;
 
@@ -534,6 +594,8 @@ conn_serve(struct conn *c, struct conn_worker *w)
 				r = conn_send_error(c, w, status, 1, false,
 				    req.method == HTTP_HEAD && req.method_str != NULL);
 				stats_request(w->shard, status, (stats_now_ns() - t0) / 1000u);
+				if (log_debugging())
+					conn_debug_bad(c, buf + off, len - off, status);
 				c->linger = true;
 				c->close_after_write = true;
 				return r > 0 ? CONN_WAIT_WRITE : CONN_CLOSE;
@@ -557,6 +619,12 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			t0 = stats_now_ns();
 			c->idle_since_ns = t0;
 			c->partial_since_ns = 0;
+			if (++served == CONN_REQUESTS_PER_TURN) {
+				/* the rest waits for the next turn, in the connection */
+				if (off < len && conn_keep_input(c, buf + off, len - off) < 0)
+					return CONN_CLOSE;
+				return CONN_MORE;
+			}
 		}
 		if (off > 0) {
 			memmove(buf, buf + off, len - off);
@@ -616,6 +684,8 @@ conn_send_final(struct conn *c, int status)
 	int n;
 
 	c->linger = true;
+	if (log_debugging())
+		log_debug("connection %d: %d", c->fd, status);
 	n = http_format_error(page, sizeof(page), status, 1, false, false);
 	return n > 0 && send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0;
 }

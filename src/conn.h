@@ -42,6 +42,7 @@ struct conn {
 	_Atomic int		 state;		/* owned by the pool engines */
 	bool			 polled;	/* registered in the pool's epoll set */
 	bool			 poll_out;	/* ... for EPOLLOUT too */
+	unsigned		 reactor;	/* the pool reactor whose set holds it */
 	bool			 linger;	/* unread input may follow: see conn_free */
 	char			*pending;	/* an incomplete request, carried over */
 	size_t			 pending_len;
@@ -85,8 +86,10 @@ struct conn_worker {
 };
 
 /*
- * CONN_WAIT: the socket is drained, wait until readable; CONN_MORE: input may
- * remain unread (the turn ended for fairness), serve again when convenient;
+ * CONN_WAIT: the socket is drained, wait until readable; CONN_MORE: the turn
+ * ended for fairness (CONN_REQUESTS_PER_TURN requests, or a few full reads)
+ * and input may remain, in the socket or in c->pending, for which no new
+ * readiness event will come: serve again when convenient;
  * CONN_WAIT_WRITE: a response is partly unsent (only with defer_writes), wait
  * until writable; CONN_CLOSE: done.
  */

@@ -7,8 +7,10 @@
 #include "engine.h"
 #include "server.h"
 
+_Atomic int engine_fault;
+
 int
-engine_start(struct engine **out, const struct engine_params *p, struct conn *adopt)
+engine_start(struct engine **out, const struct engine_params *p, struct conn **adopt)
 {
 	const struct engine_ops *ops;
 
@@ -28,4 +30,10 @@ engine_free(struct engine *e)
 {
 	if (e != NULL)
 		e->ops->free(e);
+}
+
+bool
+engine_alive(struct engine *e)
+{
+	return e == NULL || e->ops->alive == NULL || e->ops->alive(e);
 }

@@ -1,14 +1,18 @@
 /*
  * engine_pool.c - the worker-pool engines: lockfree, locked and sequential.
  *
- * One reactor thread owns an epoll set. It accepts new connections and
- * watches idle keep-alive connections; a connection that becomes readable is
- * pushed to the bounded queue as one work item, so the queue distributes
- * requests, not connections, and an idle connection costs no worker and no
- * read buffer. A worker pops a connection, serves what is readable (conn.c),
- * then gives it back as described below. When the queue is full the reactor
- * waits in queue_push (backpressure) and new clients wait in the kernel's
- * listen backlog: nothing is dropped.
+ * Each reactor thread (`reactors`, one by default on a small machine) owns
+ * an epoll set. It accepts new connections from the shared listening
+ * sockets (registered with EPOLLEXCLUSIVE in every reactor's set, so a new
+ * client wakes one reactor) and watches its own idle keep-alive connections;
+ * a connection that becomes readable is pushed to the one bounded queue as
+ * one work item, so the queue distributes requests, not connections, and an
+ * idle connection costs no worker and no read buffer. A worker pops a
+ * connection, serves what is readable (conn.c), then gives it back to the
+ * reactor that owns it, as described below. When the queue is full a
+ * reactor waits in queue_push (backpressure) and new clients wait in the
+ * kernel's listen backlog: nothing is dropped. max_connections counts the
+ * connections of all reactors; reaching it pauses accepting in all.
  *
  * Why edge-triggered: a connection is registered once (EPOLLIN | EPOLLET)
  * and stays registered, so serving a keep-alive request costs no epoll_ctl.
@@ -18,26 +22,29 @@
  * reading before the socket is drained unless it serves the connection again
  * (conn_serve says CONN_MORE then): an edge is reported only for new data.
  *
- * Ownership of a connection is one atomic `state`:
+ * Ownership of a connection is one atomic `state` (pool_state.c):
  *   WORKING  a worker (or the queue) has it
  *   ARMED    idle: the reactor queues it at the next report
  *   EVENTED  the reactor got a report while a worker had it
- * A worker gives a connection back by exchanging state to ARMED; if the old
- * value was EVENTED, new input came while it was serving, and the worker
- * keeps the connection and serves it again. The reactor exchanges to EVENTED
- * on a report and queues the connection only if the old value was ARMED. No
- * input is left unserved: input arriving after the worker's last read raises
- * a report, and whether the reactor handles it before the worker's exchange
- * (the worker sees EVENTED) or after it (the reactor sees ARMED), one of the
- * two serves the connection. After its exchange to ARMED a worker never
- * touches the connection again, and only the reactor moves a connection out
- * of ARMED, so the reactor can close expired ARMED connections without a race.
+ * The reactor exchanges to EVENTED on a report and queues the connection
+ * only if the old value was ARMED. A worker gives a connection back with a
+ * compare-and-swap WORKING -> ARMED; when it fails the state is EVENTED: new
+ * input came while it was serving, and the worker stores WORKING and serves
+ * the connection again. The state never passes through ARMED on that path,
+ * so one worker at most owns a connection. No input is left unserved: input
+ * arriving after the worker's last read raises a report, and whether the
+ * reactor handles it before the give-back (the worker sees EVENTED) or after
+ * it (the reactor sees ARMED), one of the two serves the connection. After a
+ * give-back to ARMED a worker never touches the connection again, and only
+ * its reactor (the only one whose epoll set holds it) moves a connection out
+ * of ARMED, so that reactor can close expired ARMED connections without a
+ * race.
  *
  * A report can name a connection that its worker is closing at that moment,
  * so a worker never frees one: it removes it from the epoll set, closes the
- * socket and leaves the struct on the `dead` list, which the reactor frees
- * before its next epoll_wait, when no report it holds can name it.
- * Connections are added to the epoll set at their first give-back.
+ * socket and leaves the struct on its reactor's `dead` list, which that
+ * reactor frees before its next epoll_wait, when no report it holds can name
+ * it. Connections are added to the epoll set at their first give-back.
  */
 #include "config.h"
 
@@ -55,11 +62,10 @@
 #include "conn.h"
 #include "engine.h"
 #include "log.h"
+#include "pool_state.h"
 #include "queue.h"
 #include "server.h"
 #include "stats.h"
-
-enum { CS_WORKING, CS_ARMED, CS_EVENTED };
 
 #define POOL_EVENTS		256
 #define POOL_ACCEPT_BURST	64
@@ -69,29 +75,50 @@ enum { CS_WORKING, CS_ARMED, CS_EVENTED };
 
 static const char pool_stop_token;
 
+struct pool;
+
+/* One reactor: its epoll set and the connections registered in it. */
+struct pool_reactor {
+	struct pool		*p;
+	unsigned		 index;
+	pthread_t		 thread;
+	bool			 started;
+	int			 epfd;
+	int			 wakefd;	/* eventfd: stop, accepting may resume, watchdog */
+	struct conn		*conns;		/* p->mu */
+	struct conn		*dead;		/* closed by workers, freed here (p->mu) */
+	atomic_uint		 ndead;		/* lets the reactor skip the lock */
+	struct conn		**kick;		/* adopted with input: queued at start */
+	size_t			 nkick;
+	atomic_ulong		 beat;		/* bumped every loop (pool_alive) */
+	unsigned long		 seen_beat;	/* pool_alive's thread only */
+};
+
 struct pool {
 	struct engine		 base;
 	const struct server	*srv;
 	struct stats		*stats;
-	struct stats_shard	*shard;		/* the reactor's */
+	struct stats_shard	*shard;		/* the reactors' */
 	struct queue		*q;
-	int			 epfd;
-	int			 wakefd;	/* eventfd: stop, or accepting may resume */
+	struct pool_reactor	*reactors;
+	unsigned		 nreactors;
 	const int		*lfds;
 	size_t			 nlfds;
 	char			*ltag;		/* &ltag[i] is listener i's epoll cookie */
-	pthread_t		 reactor;
-	bool			 reactor_started;
 	pthread_t		*workers;
 	unsigned		 nworkers;	/* started */
-	pthread_mutex_t		 mu;		/* guards conns, nconns, accept_paused, dead */
-	struct conn		*conns;
-	struct conn		*dead;		/* closed by workers, freed by the reactor */
-	atomic_uint		 ndead;		/* lets the reactor skip the lock */
-	size_t			 nconns;
+	pthread_mutex_t		 mu;		/* guards the lists, nconns, accept_paused */
+	size_t			 nconns;	/* of all reactors */
 	bool			 accept_paused;
 	atomic_bool		 stopping;
+	atomic_bool		 handing_off;	/* set before stopping, at a reload */
 	uint64_t		 rto_ns, kto_ns;
+	/* liveness (pool_alive): bumped by workers */
+	atomic_ulong		 worker_beat;
+	atomic_uint		 stop_tokens;	/* POOL_STOP pushed, not yet popped */
+	unsigned long		 seen_worker;	/* pool_alive's thread only */
+	uint64_t		 seen_requests;
+	bool			 seen_queued, watched;
 };
 
 struct pool_worker_arg {
@@ -99,61 +126,77 @@ struct pool_worker_arg {
 	unsigned	 index;
 };
 
+/*
+ * Accepting on or off in every reactor (mu held). EPOLLEXCLUSIVE cannot be
+ * modified, so a pause removes the listeners and a resume adds them again.
+ */
 static void
 pool_listeners_arm(struct pool *p, bool on)
 {
 	struct epoll_event ev;
+	unsigned r;
 	size_t i;
 
-	for (i = 0; i < p->nlfds; i++) {
-		ev.events = on ? EPOLLIN : 0;
-		ev.data.ptr = &p->ltag[i];
-		epoll_ctl(p->epfd, EPOLL_CTL_MOD, p->lfds[i], &ev);
+	for (r = 0; r < p->nreactors; r++) {
+		for (i = 0; i < p->nlfds; i++) {
+			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ev.data.ptr = &p->ltag[i];
+			epoll_ctl(p->reactors[r].epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+			    p->lfds[i], &ev);
+		}
 	}
 }
 
 static void
-pool_wake(struct pool *p)
+pool_wake(struct pool_reactor *r)
 {
 	uint64_t one = 1;
 
-	if (write(p->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(r->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("pool: eventfd write");
 }
 
-/* A worker closes a connection it owns; the reactor frees it later. */
+static struct pool_reactor *
+pool_reactor_of(struct pool *p, const struct conn *c)
+{
+	return &p->reactors[c->reactor];
+}
+
+/* A worker closes a connection it owns; its reactor frees it later. */
 static void
 pool_close(struct pool *p, struct conn *c, struct stats_shard *shard)
 {
+	struct pool_reactor *r = pool_reactor_of(p, c);
 	bool resume;
 
 	if (c->polled)
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	conn_close_fd(c);
 	pthread_mutex_lock(&p->mu);
-	conn_list_remove(&p->conns, c);
+	conn_list_remove(&r->conns, c);
 	p->nconns--;
-	conn_list_push(&p->dead, c);
-	atomic_fetch_add_explicit(&p->ndead, 1, memory_order_relaxed);
+	conn_list_push(&r->dead, c);
+	atomic_fetch_add_explicit(&r->ndead, 1, memory_order_relaxed);
 	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
 	pthread_mutex_unlock(&p->mu);
 	if (resume)
-		pool_wake(p);
+		pool_wake(r);
 	stats_conn_closed(shard);
 }
 
-/* Frees the connections workers closed (reactor, between epoll_waits). */
+/* Frees the connections workers closed (their reactor, between epoll_waits). */
 static void
-pool_reap(struct pool *p)
+pool_reap(struct pool_reactor *r)
 {
+	struct pool *p = r->p;
 	struct conn *c, *dead;
 
-	if (atomic_load_explicit(&p->ndead, memory_order_relaxed) == 0)
+	if (atomic_load_explicit(&r->ndead, memory_order_relaxed) == 0)
 		return;
 	pthread_mutex_lock(&p->mu);
-	dead = p->dead;
-	p->dead = NULL;
-	atomic_store_explicit(&p->ndead, 0, memory_order_relaxed);
+	dead = r->dead;
+	r->dead = NULL;
+	atomic_store_explicit(&r->ndead, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&p->mu);
 	while ((c = dead) != NULL) {
 		dead = c->next;
@@ -180,19 +223,16 @@ pool_giveback(struct pool *p, struct conn *c, struct stats_shard *shard)
 
 	/* registered once; changed only when waiting for output starts or ends */
 	if (!c->polled || want_out != c->poll_out) {
-		if (epoll_ctl(p->epfd, c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-		    c->fd, &ev) < 0) {
+		if (epoll_ctl(pool_reactor_of(p, c)->epfd,
+		    c->polled ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			pool_close(p, c, shard);
 			return false;
 		}
 		c->polled = true;
 		c->poll_out = want_out;
 	}
-	/* acq_rel: releases this worker's writes to the connection (pending
-	 * buffer, timestamps) to the reactor's exchange, which acquires them */
-	if (atomic_exchange_explicit(&c->state, CS_ARMED, memory_order_acq_rel) != CS_EVENTED)
+	if (!pool_state_giveback(&c->state))
 		return false;
-	atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
 	c->ready_ns = stats_now_ns();
 	return true;
 }
@@ -215,6 +255,10 @@ pool_worker(void *arg)
 		struct conn *c = item;
 
 		stats_dequeued(cw.shard);
+		/* at a reload, what is still queued goes to the next engine unserved
+		 * (it stays on its reactor's list, WORKING): the drain waits for no new turn */
+		if (atomic_load_explicit(&p->handing_off, memory_order_relaxed))
+			continue;
 		stats_work_begin(cw.shard);
 		for (;;) {
 			enum conn_status st = conn_serve(c, &cw);
@@ -223,8 +267,11 @@ pool_worker(void *arg)
 				pool_close(p, c, cw.shard);
 				break;
 			}
-			/* undrained input raises no new edge: queue it again, or go on */
+			/* undrained input raises no new edge: queue it again, or go
+			 * on; a stopping engine keeps the rest for the handoff */
 			if (st == CONN_MORE) {
+				if (atomic_load_explicit(&p->stopping, memory_order_relaxed))
+					break;
 				if (queue_try_push(p->q, c)) {
 					stats_queued(cw.shard);
 					break;
@@ -235,7 +282,11 @@ pool_worker(void *arg)
 				break;
 		}
 		stats_work_end(cw.shard);
+		/* relaxed: a counter pool_alive only compares */
+		atomic_fetch_add_explicit(&p->worker_beat, 1, memory_order_relaxed);
 	}
+	/* relaxed: an approximate count for pool_alive */
+	atomic_fetch_sub_explicit(&p->stop_tokens, 1, memory_order_relaxed);
 	conn_worker_fini(&cw);
 	return NULL;
 }
@@ -247,51 +298,6 @@ pool_accept_pause_locked(struct pool *p)
 	if (!p->accept_paused) {
 		p->accept_paused = true;
 		pool_listeners_arm(p, false);
-	}
-}
-
-static void
-pool_accept(struct pool *p, int lfd)
-{
-	struct conn *c;
-	int i, r;
-
-	for (i = 0; i < POOL_ACCEPT_BURST; i++) {
-		pthread_mutex_lock(&p->mu);
-		if (p->nconns >= p->srv->cfg.max_connections) {
-			/* leave clients in the backlog until a connection closes */
-			pool_accept_pause_locked(p);
-			pthread_mutex_unlock(&p->mu);
-			return;
-		}
-		pthread_mutex_unlock(&p->mu);
-		r = conn_accept(lfd, &c);
-		if (r == -EAGAIN)
-			return;
-		if (r == -EMFILE || r == -ENFILE) {
-			/* out of descriptors: retry at the next sweep instead of spinning */
-			errno = -r;
-			log_warn("accept: pausing for a second");
-			pthread_mutex_lock(&p->mu);
-			pool_accept_pause_locked(p);
-			pthread_mutex_unlock(&p->mu);
-			return;
-		}
-		if (r < 0) {
-			errno = -r;
-			log_warn("accept");
-			continue;
-		}
-		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
-		pthread_mutex_lock(&p->mu);
-		conn_list_push(&p->conns, c);
-		p->nconns++;
-		pthread_mutex_unlock(&p->mu);
-		stats_conn_opened(p->shard);
-		/* clients usually send at once: serve now rather than after a poll round */
-		stats_queued(p->shard);
-		if (queue_push(p->q, c))
-			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
 	}
 }
 
@@ -307,21 +313,87 @@ pool_accept_resume(struct pool *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Closes idle connections past their deadline (reactor thread only). */
+/* Gives back a slot pool_accept reserved for a client it did not get. */
 static void
-pool_sweep(struct pool *p, uint64_t now)
+pool_accept_unreserve(struct pool *p)
 {
+	bool resume;
+
+	pthread_mutex_lock(&p->mu);
+	p->nconns--;
+	/* another reactor may have paused on the slot this one held */
+	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
+	pthread_mutex_unlock(&p->mu);
+	if (resume)
+		pool_accept_resume(p);
+}
+
+static void
+pool_accept(struct pool_reactor *rc, int lfd)
+{
+	struct pool *p = rc->p;
+	struct conn *c;
+	int i, r;
+
+	for (i = 0; i < POOL_ACCEPT_BURST; i++) {
+		/* the slot is taken before accept(): reactors accept concurrently */
+		pthread_mutex_lock(&p->mu);
+		if (p->nconns >= p->srv->cfg.max_connections) {
+			/* leave clients in the backlog until a connection closes */
+			pool_accept_pause_locked(p);
+			pthread_mutex_unlock(&p->mu);
+			return;
+		}
+		p->nconns++;
+		pthread_mutex_unlock(&p->mu);
+		r = conn_accept(lfd, &c);
+		if (r == -EMFILE || r == -ENFILE) {
+			/* out of descriptors: retry at the next sweep instead of spinning */
+			errno = -r;
+			log_warn("accept: pausing for a second");
+			pthread_mutex_lock(&p->mu);
+			p->nconns--;
+			pool_accept_pause_locked(p);
+			pthread_mutex_unlock(&p->mu);
+			return;
+		}
+		if (r < 0) {
+			pool_accept_unreserve(p);
+			if (r == -EAGAIN)
+				return;
+			errno = -r;
+			log_warn("accept");
+			continue;
+		}
+		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
+		c->reactor = rc->index;
+		pthread_mutex_lock(&p->mu);
+		conn_list_push(&rc->conns, c);
+		pthread_mutex_unlock(&p->mu);
+		stats_conn_opened(p->shard);
+		/* clients usually send at once: serve now rather than after a poll round */
+		stats_queued(p->shard);
+		if (queue_push(p->q, c))
+			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
+	}
+}
+
+/* Closes its idle connections past their deadline (reactor R's thread only). */
+static void
+pool_sweep(struct pool_reactor *r, uint64_t now)
+{
+	struct pool *p = r->p;
 	struct conn *c, *next;
 
 	pthread_mutex_lock(&p->mu);
-	for (c = p->conns; c != NULL; c = next) {
+	for (c = r->conns; c != NULL; c = next) {
 		next = c->next;
-		if (atomic_load_explicit(&c->state, memory_order_acquire) != CS_ARMED)
+		if (!pool_state_idle(&c->state))
 			continue;
 		if (now < conn_deadline(c, p->rto_ns, p->kto_ns))
 			continue;
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		conn_list_remove(&p->conns, c);
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		conn_list_remove(&r->conns, c);
 		p->nconns--;
 		conn_expire(c, p->shard);
 		stats_conn_closed(p->shard);
@@ -334,17 +406,33 @@ pool_sweep(struct pool *p, uint64_t now)
 static void *
 pool_reactor(void *arg)
 {
-	struct pool *p = arg;
+	struct pool_reactor *r = arg;
+	struct pool *p = r->p;
 	struct epoll_event evs[POOL_EVENTS];
 	uint64_t next_sweep = stats_now_ns() + POOL_SWEEP_NS, now;
+	char name[16];
 	int n, i, timeout;
 
-	pthread_setname_np(pthread_self(), "lf-reactor");
+	snprintf(name, sizeof(name), "lf-reactor-%u", r->index);
+	pthread_setname_np(pthread_self(), name);
+	/* adopted connections holding input: no edge will report them */
+	for (i = 0; i < (int)r->nkick; i++) {
+		r->kick[i]->ready_ns = stats_now_ns();
+		stats_queued(p->shard);
+		if (queue_push(p->q, r->kick[i]))
+			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
+	}
 	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
-		pool_reap(p);
+		/* relaxed: a counter pool_alive only compares */
+		atomic_fetch_add_explicit(&r->beat, 1, memory_order_relaxed);
+		while (atomic_load_explicit(&engine_fault, memory_order_relaxed) ==
+		    ENGINE_FAULT_STALL_REACTOR &&
+		    !atomic_load_explicit(&p->stopping, memory_order_relaxed))
+			usleep(10000);
+		pool_reap(r);
 		now = stats_now_ns();
 		timeout = now >= next_sweep ? 0 : (int)((next_sweep - now) / 1000000u) + 1;
-		n = epoll_wait(p->epfd, evs, POOL_EVENTS, timeout);
+		n = epoll_wait(r->epfd, evs, POOL_EVENTS, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -356,23 +444,21 @@ pool_reactor(void *arg)
 			void *tag = evs[i].data.ptr;
 			struct conn *c;
 
-			if (tag == &p->wakefd) {
+			if (tag == &r->wakefd) {
 				uint64_t v;
 
-				if (read(p->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				if (read(r->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("pool: eventfd read");
 				pool_accept_resume(p);
 				continue;
 			}
 			if ((char *)tag >= p->ltag && (char *)tag < p->ltag + p->nlfds) {
-				pool_accept(p, p->lfds[(char *)tag - p->ltag]);
+				pool_accept(r, p->lfds[(char *)tag - p->ltag]);
 				continue;
 			}
 			c = tag;
-			if (atomic_exchange_explicit(&c->state, CS_EVENTED,
-			    memory_order_acq_rel) != CS_ARMED)
-				continue;	/* its worker is re-arming: it keeps it */
-			atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
+			if (!pool_state_report(&c->state))
+				continue;	/* its worker serves the new input */
 			c->ready_ns = now;
 			stats_queued(p->shard);
 			if (queue_push(p->q, c))
@@ -380,7 +466,7 @@ pool_reactor(void *arg)
 				    memory_order_relaxed);
 		}
 		if (now >= next_sweep) {
-			pool_sweep(p, now);
+			pool_sweep(r, now);
 			next_sweep = now + POOL_SWEEP_NS;
 		}
 	}
@@ -392,12 +478,18 @@ pool_free(struct engine *e)
 {
 	struct pool *p = (struct pool *)e;
 
+	unsigned i;
+
 	if (p == NULL)
 		return;
-	if (p->epfd >= 0)
-		close(p->epfd);
-	if (p->wakefd >= 0)
-		close(p->wakefd);
+	for (i = 0; p->reactors != NULL && i < p->nreactors; i++) {
+		if (p->reactors[i].epfd >= 0)
+			close(p->reactors[i].epfd);
+		if (p->reactors[i].wakefd >= 0)
+			close(p->reactors[i].wakefd);
+		free(p->reactors[i].kick);
+	}
+	free(p->reactors);
 	queue_free(p->q);
 	pthread_mutex_destroy(&p->mu);
 	free(p->workers);
@@ -409,49 +501,125 @@ static void
 pool_stop(struct engine *e, struct conn **handoff)
 {
 	struct pool *p = (struct pool *)e;
+	struct pool_reactor *r;
 	struct conn *c;
 	unsigned i;
 
+	/* both read by workers after their pop: the queue's own ordering, and
+	 * the joins below, are all that is needed */
+	atomic_store_explicit(&p->handing_off, handoff != NULL, memory_order_relaxed);
 	atomic_store_explicit(&p->stopping, true, memory_order_relaxed);
-	if (p->reactor_started) {
-		pool_wake(p);
-		pthread_join(p->reactor, NULL);
-		p->reactor_started = false;
+	for (i = 0; i < p->nreactors; i++) {
+		r = &p->reactors[i];
+		if (r->started) {
+			pool_wake(r);
+			pthread_join(r->thread, NULL);
+			r->started = false;
+		}
 	}
-	/* FIFO: every connection queued before the stop tokens is served first */
-	for (i = 0; i < p->nworkers; i++)
+	/* FIFO: every connection queued before the stop tokens is popped first
+	 * (given one turn, or at a reload left for the handoff) */
+	for (i = 0; i < p->nworkers; i++) {
+		atomic_fetch_add_explicit(&p->stop_tokens, 1, memory_order_relaxed);
 		queue_push(p->q, POOL_STOP);
+	}
 	for (i = 0; i < p->nworkers; i++)
 		pthread_join(p->workers[i], NULL);
 	p->nworkers = 0;
-	pool_reap(p);
-	/* every connection is now idle and armed in an epoll set nobody reads */
-	while ((c = p->conns) != NULL) {
-		conn_list_remove(&p->conns, c);
-		p->nconns--;
-		if (c->polled)
-			epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		c->polled = c->poll_out = false;
-		atomic_store_explicit(&c->state, CS_WORKING, memory_order_relaxed);
-		if (handoff != NULL)
-			conn_list_push(handoff, c);
-		else {
-			stats_conn_closed(p->shard);
-			conn_free(c);
+	/* no thread touches a connection now: each is idle (armed in an epoll
+	 * set nobody reads) or was left by a worker with its input (WORKING) */
+	for (i = 0; i < p->nreactors; i++) {
+		r = &p->reactors[i];
+		pool_reap(r);
+		while ((c = r->conns) != NULL) {
+			conn_list_remove(&r->conns, c);
+			p->nconns--;
+			if (c->polled)
+				epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			c->polled = c->poll_out = false;
+			atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
+			if (handoff != NULL)
+				conn_list_push(handoff, c);
+			else {
+				stats_conn_closed(p->shard);
+				conn_free(c);
+			}
 		}
 	}
 }
 
+/* Shares the adopted connections out among the reactors, idle ones armed
+ * (before any thread runs). */
 static int
-pool_start(struct engine **out, const struct engine_params *prm, struct conn *adopt)
+pool_adopt(struct pool *p, struct conn **adopt)
+{
+	struct pool_reactor *r;
+	struct epoll_event ev;
+	struct conn *c;
+	size_t n = 0;
+	unsigned i, next = 0;
+
+	for (c = adopt != NULL ? *adopt : NULL; c != NULL; c = c->next)
+		n++;
+	for (i = 0; i < p->nreactors; i++) {
+		p->reactors[i].kick = calloc(n / p->nreactors + 1, sizeof(struct conn *));
+		if (p->reactors[i].kick == NULL)
+			return -ENOMEM;
+	}
+	while (adopt != NULL && (c = *adopt) != NULL) {
+		r = &p->reactors[next];
+		next = (next + 1) % p->nreactors;
+		conn_list_remove(adopt, c);
+		c->reactor = r->index;
+		conn_list_push(&r->conns, c);
+		p->nconns++;
+		ev.events = pool_events(c);
+		ev.data.ptr = c;
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+			return -errno;
+		c->polled = true;
+		c->poll_out = conn_output_pending(c);
+		if (c->pending != NULL) {
+			atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
+			r->kick[r->nkick++] = c;
+		} else
+			atomic_store_explicit(&c->state, POOL_ARMED, memory_order_relaxed);
+	}
+	return 0;
+}
+
+/* Reactor R's epoll set, with its eventfd and the listening sockets. */
+static int
+pool_reactor_init(struct pool *p, struct pool_reactor *r)
+{
+	struct epoll_event ev;
+	size_t k;
+
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->epfd < 0 || r->wakefd < 0)
+		return -errno;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &r->wakefd;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wakefd, &ev) < 0)
+		return -errno;
+	for (k = 0; k < p->nlfds; k++) {
+		/* a new client wakes one reactor, not all of them */
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.ptr = &p->ltag[k];
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, p->lfds[k], &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int
+pool_start(struct engine **out, const struct engine_params *prm, struct conn **adopt)
 {
 	const struct server *srv = prm->srv;
 	struct pool *p;
-	struct epoll_event ev;
-	struct conn *c;
 	pthread_attr_t attr;
 	unsigned i, nworkers = srv->workers;
-	size_t k;
 	int r;
 
 	p = calloc(1, sizeof(*p));
@@ -463,55 +631,35 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 	p->shard = stats_shard(srv->stats, 0);
 	p->lfds = prm->lfds;
 	p->nlfds = prm->nlfds;
-	p->epfd = p->wakefd = -1;
 	p->rto_ns = (uint64_t)srv->cfg.request_timeout * 1000000000u;
 	p->kto_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
 	pthread_mutex_init(&p->mu, NULL);
 	p->ltag = calloc(prm->nlfds ? prm->nlfds : 1, 1);
 	p->workers = calloc(nworkers, sizeof(*p->workers));
-	if (p->ltag == NULL || p->workers == NULL) {
+	p->nreactors = srv->reactors ? srv->reactors : 1;
+	p->reactors = calloc(p->nreactors, sizeof(*p->reactors));
+	if (p->ltag == NULL || p->workers == NULL || p->reactors == NULL) {
+		p->nreactors = 0;
 		r = -ENOMEM;
 		goto fail;
+	}
+	for (i = 0; i < p->nreactors; i++) {
+		p->reactors[i].p = p;
+		p->reactors[i].index = i;
+		p->reactors[i].epfd = p->reactors[i].wakefd = -1;
 	}
 	r = queue_create(&p->q, srv->cfg.mode == LF_MODE_LOCKFREE ? QUEUE_LOCKFREE :
 	    QUEUE_LOCKED, srv->cfg.queue_capacity);
 	if (r < 0)
 		goto fail;
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	p->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->epfd < 0 || p->wakefd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	ev.events = EPOLLIN;
-	ev.data.ptr = &p->wakefd;
-	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wakefd, &ev) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	for (k = 0; k < p->nlfds; k++) {
-		ev.events = EPOLLIN;
-		ev.data.ptr = &p->ltag[k];
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->lfds[k], &ev) < 0) {
-			r = -errno;
+	for (i = 0; i < p->nreactors; i++) {
+		r = pool_reactor_init(p, &p->reactors[i]);
+		if (r < 0)
 			goto fail;
-		}
 	}
-	/* adopted connections are idle: arm them before any thread runs */
-	while ((c = adopt) != NULL) {
-		conn_list_remove(&adopt, c);
-		conn_list_push(&p->conns, c);
-		p->nconns++;
-		ev.events = pool_events(c);
-		ev.data.ptr = c;
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-			r = -errno;
-			goto fail;
-		}
-		c->polled = true;
-		c->poll_out = conn_output_pending(c);
-		atomic_store_explicit(&c->state, CS_ARMED, memory_order_relaxed);
-	}
+	r = pool_adopt(p, adopt);
+	if (r < 0)
+		goto fail;
 	pthread_attr_init(&attr);
 	for (i = 0; i < nworkers; i++) {
 		struct pool_worker_arg *wa;
@@ -536,26 +684,68 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn *ad
 		}
 		p->nworkers++;
 	}
-	if (r == 0) {
-		r = -pthread_create(&p->reactor, &attr, pool_reactor, p);
-		p->reactor_started = r == 0;
+	if (r == 0 && atomic_load_explicit(&engine_fault, memory_order_relaxed) ==
+	    ENGINE_FAULT_START)
+		r = -EAGAIN;	/* as if the reactor's thread could not be made */
+	for (i = 0; r == 0 && i < p->nreactors; i++) {
+		r = -pthread_create(&p->reactors[i].thread, &attr, pool_reactor,
+		    &p->reactors[i]);
+		p->reactors[i].started = r == 0;
 	}
 	pthread_attr_destroy(&attr);
-	if (r < 0) {
-		pool_stop(&p->base, NULL);
-		pool_free(&p->base);
-		return r;
-	}
+	if (r < 0)
+		goto fail;
 	*out = &p->base;
 	return 0;
 fail:
-	while ((c = adopt) != NULL) {
-		conn_list_remove(&adopt, c);
-		conn_free(c);
-	}
-	pool_stop(&p->base, NULL);
+	/* at most the reactors started before the failure queued anything, and
+	 * pool_stop drains them: every connection goes back on *adopt (closed
+	 * when ADOPT is NULL) */
+	pool_stop(&p->base, adopt);
 	pool_free(&p->base);
 	return r;
+}
+
+/*
+ * The watchdog's question, once per period: did every reactor loop since the
+ * last call (the call wakes them, so idle ones loop too), and, when work was
+ * queued at both calls, did a worker finish a turn or a request?
+ */
+static bool
+pool_alive(struct engine *e)
+{
+	struct pool *p = (struct pool *)e;
+	unsigned long beat, wb;
+	uint64_t requests = 0;
+	bool queued, stopping, ok = true;
+	unsigned i;
+
+	/* relaxed: counters, only compared with their previous values */
+	stopping = atomic_load_explicit(&p->stopping, memory_order_relaxed);
+	for (i = 0; i < p->nreactors; i++) {
+		beat = atomic_load_explicit(&p->reactors[i].beat, memory_order_relaxed);
+		/* a stopping engine's reactors have ended: only its workers count */
+		if (p->watched && !stopping && beat == p->reactors[i].seen_beat)
+			ok = false;
+		p->reactors[i].seen_beat = beat;
+		if (!stopping)
+			pool_wake(&p->reactors[i]);
+	}
+	wb = atomic_load_explicit(&p->worker_beat, memory_order_relaxed);
+	for (i = 0; i < p->srv->workers && i < STATS_SHARDS; i++)
+		requests += atomic_load_explicit(&stats_shard(p->stats, (int)i)->requests,
+		    memory_order_relaxed);
+	/* a stopping engine's queue holds stop tokens: they are not work */
+	queued = queue_size_approx(p->q) >
+	    atomic_load_explicit(&p->stop_tokens, memory_order_relaxed);
+	if (p->watched && queued && p->seen_queued && wb == p->seen_worker &&
+	    requests == p->seen_requests)
+		ok = false;
+	p->watched = true;
+	p->seen_worker = wb;
+	p->seen_requests = requests;
+	p->seen_queued = queued;
+	return ok;
 }
 
 const struct engine_ops engine_pool_ops = {
@@ -563,4 +753,5 @@ const struct engine_ops engine_pool_ops = {
 	.start = pool_start,
 	.stop = pool_stop,
 	.free = pool_free,
+	.alive = pool_alive,
 };

@@ -105,6 +105,9 @@ tpc_thread(void *arg)
 			keep = true;
 			break;
 		}
+		/* input left in c->pending raises no poll event */
+		if (st == CONN_MORE)
+			continue;
 		now = stats_now_ns();
 		deadline = conn_deadline(c, cw.request_timeout_ns, cw.keepalive_timeout_ns);
 		if (now >= deadline) {
@@ -275,17 +278,15 @@ tpc_free(struct engine *e)
 }
 
 static int
-tpc_start(struct engine **out, const struct engine_params *prm, struct conn *adopt)
+tpc_start(struct engine **out, const struct engine_params *prm, struct conn **adopt)
 {
 	struct tpc *t;
 	struct conn *c;
 	int r;
 
 	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	if (t == NULL)
+		return -ENOMEM;
 	t->base.ops = &engine_tpc_ops;
 	t->srv = prm->srv;
 	t->shard = stats_shard(prm->srv->stats, 0);
@@ -301,13 +302,7 @@ tpc_start(struct engine **out, const struct engine_params *prm, struct conn *ado
 	if (t->stopfd < 0) {
 		r = -errno;
 		tpc_free(&t->base);
-		t = NULL;
-		goto fail;
-	}
-	while ((c = adopt) != NULL) {
-		conn_list_remove(&adopt, c);
-		c->ready_ns = stats_now_ns();
-		tpc_spawn(t, c);
+		return r;
 	}
 	r = -pthread_create(&t->acceptor, NULL, tpc_acceptor, t);
 	if (r < 0) {
@@ -316,14 +311,14 @@ tpc_start(struct engine **out, const struct engine_params *prm, struct conn *ado
 		return r;
 	}
 	t->acceptor_started = true;
+	/* after the last step that can fail: on failure they stay on *adopt */
+	while (adopt != NULL && (c = *adopt) != NULL) {
+		conn_list_remove(adopt, c);
+		c->ready_ns = stats_now_ns();
+		tpc_spawn(t, c);
+	}
 	*out = &t->base;
 	return 0;
-fail:
-	while ((c = adopt) != NULL) {
-		conn_list_remove(&adopt, c);
-		conn_free(c);
-	}
-	return r;
 }
 
 const struct engine_ops engine_tpc_ops = {

@@ -74,7 +74,7 @@ void
 journal_reload(const struct server *srv, const struct stats_snapshot *s,
     const struct journal_reload *r)
 {
-	char what[256];
+	char what[256], facts[512];
 	bool tpc = srv->cfg.mode == LF_MODE_TPC, old_tpc = r->old_mode == LF_MODE_TPC;
 
 	/* thread-per-connection has neither workers nor a queue: claim no change */
@@ -87,8 +87,11 @@ journal_reload(const struct server *srv, const struct stats_snapshot *s,
 		    r->old_workers, srv->workers, r->old_queue_capacity,
 		    srv->cfg.queue_capacity);
 	if (!log_to_journal()) {
-		fprintf(stderr, "lfserver: reload: %s, serving on %s, drained in %.1f ms\n",
-		    what, r->listen, r->drain_ms);
+		/* the words for people, then the facts for scripts (drain_ms=...) */
+		journal_facts(facts, sizeof(facts), srv, s);
+		fprintf(stderr, "lfserver: reload: %s, serving on %s, drained in %.1f ms; "
+		    "old_mode=%s drain_ms=%.1f %s\n", what, r->listen, r->drain_ms,
+		    lf_mode_name(r->old_mode), r->drain_ms, facts);
 		return;
 	}
 	sd_journal_send("MESSAGE=reload: %s, serving on %s, drained in %.1f ms", what,

@@ -28,6 +28,7 @@
 
 #include <ini.h>
 
+#include "escape.h"
 #include "lfconfig.h"
 
 enum config_type {
@@ -61,6 +62,8 @@ static const struct config_key config_keys[] = {
 	    "0..1024, 0 = number of CPUs" },
 	{ "server", "queue_capacity", CONFIG_UINT, OFF(queue_capacity),
 	    1, LF_QUEUE_CAPACITY_MAX, "1..1048576" },
+	{ "server", "reactors", CONFIG_UINT, OFF(reactors), 0, LF_REACTORS_MAX,
+	    "0..64, 0 = chosen from the CPUs and workers" },
 	{ "server", "listen", CONFIG_LISTEN, OFF(listen), 0, 0,
 	    "A.B.C.D:PORT, [IPv6]:PORT or *:PORT, PORT 1..65535" },
 	{ "server", "docroot", CONFIG_DIR, OFF(docroot), 0, 0,
@@ -530,19 +533,20 @@ config_set(struct lf_config *c, const char *section, const char *key,
 	if (!config_section_known(section)) {
 		snprintf(err, errlen, "%s%sunknown section '%s'",
 		    origin ? origin : "", origin ? ": " : "", section);
-		return -EINVAL;
-	}
-	if ((k = config_key_find(section, key)) == NULL) {
+		rv = -EINVAL;
+	} else if ((k = config_key_find(section, key)) == NULL) {
 		snprintf(err, errlen, "%s%sunknown key '%s' in section [%s]",
 		    origin ? origin : "", origin ? ": " : "", key, section);
-		return -EINVAL;
-	}
-	if ((rv = config_apply(c, k, value, NULL, msg, sizeof(msg))) != 0) {
+		rv = -EINVAL;
+	} else if ((rv = config_apply(c, k, value, NULL, msg,
+	    sizeof(msg))) != 0) {
 		if (origin != NULL)
 			snprintf(err, errlen, "%s: %s", origin, msg);
 		else
 			snprintf(err, errlen, "key '%s': %s", key, msg);
 	}
+	if (rv != 0)
+		escape_inplace(err, errlen);
 	return rv;
 }
 
@@ -679,6 +683,7 @@ config_load(struct lf_config *c, const char *path, bool optional,
 		if (optional && rv == -ENOENT)
 			return 0;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rv));
+		escape_inplace(err, errlen);
 		return rv;
 	}
 	/* fopen() succeeds on a directory; reading it would fail later */
@@ -721,6 +726,8 @@ config_load(struct lf_config *c, const char *path, bool optional,
 		memset(&tmp, 0, sizeof(tmp));
 	}
 done:
+	if (rv != 0)
+		escape_inplace(err, errlen);
 	config_free(&tmp);
 	free(p.line);
 	fclose(p.fp);

@@ -22,6 +22,7 @@ enum lf_mode {
 };
 
 #define LF_WORKERS_MAX		1024
+#define LF_REACTORS_MAX		64
 #define LF_QUEUE_CAPACITY_MAX	(1u << 20)
 #define LF_MAX_CONNECTIONS_MAX	1000000
 #define LF_TIMEOUT_MAX_S	3600
@@ -50,6 +51,7 @@ struct lf_config {
 	enum lf_mode	 mode;			/* [server] mode, default lockfree */
 	unsigned	 workers;		/* [server] workers, 0 = online CPUs (default 0) */
 	unsigned	 queue_capacity;	/* [server] queue_capacity, >= 1, default 8 */
+	unsigned	 reactors;		/* [server] reactors, 0 = auto (engine_pool.c) */
 	char		*listen;		/* [server] listen, "ADDR:PORT" or "[V6]:PORT" */
 	char		*docroot;		/* [server] docroot; NULL: built-in page */
 	char		*routes;		/* [server] routes (libconfig file); NULL: built-in table */

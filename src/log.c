@@ -10,9 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "escape.h"
 #include "log.h"
 
-static bool log_debug_on;
+bool log_debug_enabled;
 static bool log_journal;
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd connected stderr to. */
@@ -33,7 +34,7 @@ stderr_is_journal(void)
 void
 log_init(bool debug)
 {
-	log_debug_on = debug;
+	log_debug_enabled = debug;
 	log_journal = stderr_is_journal();
 }
 
@@ -46,7 +47,7 @@ log_to_journal(void)
 static void
 vlog(int prio, const char *fmt, va_list ap, int errnum)
 {
-	char line[1024];
+	char line[1024], safe[1024];
 	int n;
 
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -54,10 +55,12 @@ vlog(int prio, const char *fmt, va_list ap, int errnum)
 		return;
 	if (errnum != 0 && (size_t)n < sizeof(line))
 		snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(errnum));
+	/* messages carry paths, keys and request lines: no raw ESC may pass */
+	escape_str(safe, sizeof(safe), line);
 	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", prio, line);
+		fprintf(stderr, "<%d>%s\n", prio, safe);
 	else
-		fprintf(stderr, "lfserver: %s\n", line);
+		fprintf(stderr, "lfserver: %s\n", safe);
 }
 
 #define LOG_BODY(prio, errnum) do {		\
@@ -75,7 +78,7 @@ void log_info(const char *fmt, ...) { LOG_BODY(6, 0); }
 void
 log_debug(const char *fmt, ...)
 {
-	if (log_debug_on)
+	if (log_debug_enabled)
 		LOG_BODY(7, 0);
 }
 

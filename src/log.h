@@ -20,6 +20,12 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/*
+ * -d: log_debug prints. Set once by log_init before any thread starts; hot
+ * paths test log_debugging() first so that -d costs one load when off.
+ */
+extern bool log_debug_enabled;
+static inline bool log_debugging(void) { return log_debug_enabled; }
 /* true when stderr is the journal's stream (so structured output should go to sd_journal_send) */
 bool log_to_journal(void);
 

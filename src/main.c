@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sysexits.h>
 #include <time.h>
@@ -66,10 +68,24 @@ struct daemon {
 	uint64_t		 reloads;	/* reload verdicts written */
 	char			 reload_error[512]; /* the last reload's, until a good one */
 	uint64_t		 last_entry_ns;	/* the last periodic stats entry */
+	uint64_t		 watchdog_ns;	/* 0: no watchdog */
+	uint64_t		 next_watchdog;
+	bool			 watchdog_quiet;	/* a stall was logged */
+	/* LFSERVER_TEST_FAULT, for the test suite (lfserver(8) ENVIRONMENT) */
+	bool			 fault_start;	/* every reload's new engine fails */
+	uint64_t		 fault_stall_at; /* the reactor stalls then (0: never) */
 	struct admin		*admin;		/* the admin listener's thread, or NULL */
 	int			*afds;
 	size_t			 nafds;
 	char			*admin_path;	/* a Unix socket file we made, or NULL */
+};
+
+/* An engine drained by its own thread, so that the main loop keeps the
+ * watchdog fed meanwhile (daemon_drain). */
+struct daemon_drain {
+	struct engine		*engine;
+	struct conn		*handoff;
+	int			 donefd;
 };
 
 static void
@@ -100,7 +116,7 @@ usage(FILE *f)
 "      --reload[=PID]         reload the daemon (PID, default $MAINPID) and\n"
 "                             wait for its verdict: exit 0 when the new\n"
 "                             configuration serves, 1 with its error if not\n"
-"  -d, --debug                debug logging\n"
+"  -d, --debug                log each connection's accept, requests and close\n"
 "  -h, --help                 this help\n"
 "  -V, --version              print the version\n"
 "\n"
@@ -145,7 +161,7 @@ daemon_info(struct daemon *d)
 		.mode = d->srv->cfg.mode,
 		.workers = d->srv->workers,
 		.queue_capacity = d->srv->cfg.queue_capacity,
-		.reactors = d->srv->cfg.mode == LF_MODE_TPC ? 0 : 1,
+		.reactors = d->srv->reactors,
 	};
 
 	server_docroot_counts(d->srv, &info.docroot_files, &info.docroot_skipped);
@@ -349,6 +365,75 @@ daemon_listen_reload(const struct daemon *d, struct lf_config *cfg, char *err,
 }
 
 /*
+ * WATCHDOG=1 every half period, but only while the engine shows progress
+ * (engine_alive): a wedged reactor or worker pool gets the service restarted.
+ */
+static void
+daemon_watchdog(struct daemon *d, uint64_t now)
+{
+	if (d->watchdog_ns == 0 || now < d->next_watchdog)
+		return;
+	d->next_watchdog = now + d->watchdog_ns / 2;
+	if (engine_alive(d->engine)) {
+		sd_notify(0, "WATCHDOG=1");
+		d->watchdog_quiet = false;
+	} else if (!d->watchdog_quiet) {
+		log_warnx("watchdog: the engine made no progress; not pinging systemd");
+		d->watchdog_quiet = true;
+	}
+}
+
+static void *
+daemon_drain_run(void *arg)
+{
+	struct daemon_drain *dr = arg;
+	uint64_t one = 1;
+
+	engine_stop(dr->engine, &dr->handoff);
+	if (write(dr->donefd, &one, sizeof(one)) < 0)
+		log_warn("drain: eventfd write");
+	return NULL;
+}
+
+/*
+ * Stops d->engine and returns its connections. The drain runs in a thread
+ * while this one keeps the watchdog fed as long as the draining engine
+ * progresses. A drain is bounded by construction: each worker finishes the
+ * turn it is in (CONN_REQUESTS_PER_TURN requests at most, each within its
+ * handler's cap), queued connections travel unserved; one that stops
+ * progressing stops the watchdog. Signals wait in the signalfd meanwhile.
+ */
+static struct conn *
+daemon_drain(struct daemon *d)
+{
+	struct daemon_drain dr = { .engine = d->engine, .donefd = -1 };
+	struct pollfd pfd = { .events = POLLIN };
+	pthread_t th;
+	uint64_t now;
+
+	dr.donefd = eventfd(0, EFD_CLOEXEC);
+	if (dr.donefd < 0 || pthread_create(&th, NULL, daemon_drain_run, &dr) != 0) {
+		/* no thread: drain here, without pings */
+		engine_stop(d->engine, &dr.handoff);
+	} else {
+		pfd.fd = dr.donefd;
+		for (;;) {
+			now = stats_now_ns();
+			daemon_watchdog(d, now);
+			if (poll(&pfd, 1, d->watchdog_ns == 0 ? -1 :
+			    (int)((d->next_watchdog - now) / 1000000u) + 1) > 0)
+				break;
+		}
+		pthread_join(th, NULL);
+	}
+	if (dr.donefd >= 0)
+		close(dr.donefd);
+	engine_free(d->engine);
+	d->engine = NULL;
+	return dr.handoff;
+}
+
+/*
  * SIGHUP: validate the new configuration completely first; only then drain
  * the running engine, hand its idle connections to the new one and start it.
  * The listening sockets stay open throughout.
@@ -394,14 +479,15 @@ daemon_reload(struct daemon *d)
 	listen_describe(&d->ls, addrs, sizeof(addrs));
 	jr.listen = addrs;
 	t0 = stats_now_ns();
-	engine_stop(d->engine, &handoff);
-	engine_free(d->engine);
-	d->engine = NULL;
+	handoff = daemon_drain(d);
 	jr.drain_ms = (double)(stats_now_ns() - t0) / 1e6;
 	prm.srv = nsrv;
 	prm.lfds = d->ls.fds;
 	prm.nlfds = d->ls.n;
-	r = engine_start(&d->engine, &prm, handoff);
+	if (d->fault_start)
+		atomic_store(&engine_fault, ENGINE_FAULT_START);
+	r = engine_start(&d->engine, &prm, &handoff);
+	atomic_store(&engine_fault, ENGINE_FAULT_NONE);
 	if (r < 0) {
 		errno = -r;
 		log_warn("reload: cannot start the %s engine; restarting the old one",
@@ -409,8 +495,9 @@ daemon_reload(struct daemon *d)
 		snprintf(err, sizeof(err), "cannot start the %s engine: %s",
 		    lf_mode_name(nsrv->cfg.mode), strerror(-r));
 		server_free(nsrv);
+		/* with the connections the failed start gave back */
 		prm.srv = osrv;
-		r = engine_start(&d->engine, &prm, NULL);
+		r = engine_start(&d->engine, &prm, &handoff);
 		if (r < 0) {
 			errno = -r;
 			fatal("reload: cannot restart the old engine");
@@ -434,6 +521,28 @@ daemon_reload(struct daemon *d)
 	sd_notify(0, "READY=1");
 }
 
+/* LFSERVER_TEST_FAULT=engine-start | stall-reactor:MS (test suite only). */
+static void
+daemon_fault(struct daemon *d)
+{
+	const char *f = getenv("LFSERVER_TEST_FAULT");
+	unsigned long ms;
+	char *end;
+
+	if (f == NULL || *f == '\0')
+		return;
+	if (strcmp(f, "engine-start") == 0)
+		d->fault_start = true;
+	else if (strncmp(f, "stall-reactor:", 14) == 0 &&
+	    (ms = strtoul(f + 14, &end, 10), *end == '\0'))
+		d->fault_stall_at = stats_now_ns() + (uint64_t)ms * 1000000u + 1;
+	else {
+		log_warnx("LFSERVER_TEST_FAULT=%s not understood: ignored", f);
+		return;
+	}
+	log_warnx("LFSERVER_TEST_FAULT=%s: a fault for the test suite is armed", f);
+}
+
 /* When the next periodic stats entry is due; 0 when [stats] interval is 0. */
 static uint64_t
 daemon_next_stats(const struct daemon *d, uint64_t now)
@@ -446,7 +555,7 @@ daemon_next_stats(const struct daemon *d, uint64_t now)
 static int
 daemon_loop(struct daemon *d, int sfd)
 {
-	uint64_t watchdog_usec = 0, next_stats = 0, next_watchdog = 0, now, next;
+	uint64_t watchdog_usec = 0, next_stats = 0, now, next;
 	struct signalfd_siginfo si;
 	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
 	int timeout;
@@ -454,22 +563,23 @@ daemon_loop(struct daemon *d, int sfd)
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
 	now = stats_now_ns();
-	if (watchdog_usec)
-		next_watchdog = now;
+	d->watchdog_ns = watchdog_usec * 1000u;
+	d->next_watchdog = now;
 	next_stats = daemon_next_stats(d, now);
 	for (;;) {
 		now = stats_now_ns();
-		if (next_watchdog && now >= next_watchdog) {
-			sd_notify(0, "WATCHDOG=1");
-			next_watchdog = now + watchdog_usec * 1000u / 2;
+		if (d->fault_stall_at && now >= d->fault_stall_at) {
+			atomic_store(&engine_fault, ENGINE_FAULT_STALL_REACTOR);
+			d->fault_stall_at = 0;
 		}
+		daemon_watchdog(d, now);
 		if (next_stats && now >= next_stats) {
 			daemon_stats_tick(d, now);
 			next_stats = daemon_next_stats(d, now);
 		}
 		next = next_stats;
-		if (next_watchdog && (next == 0 || next_watchdog < next))
-			next = next_watchdog;
+		if (d->watchdog_ns && (next == 0 || d->next_watchdog < next))
+			next = d->next_watchdog;
 		timeout = next == 0 ? -1 : next <= now ? 0 : (int)((next - now) / 1000000u) + 1;
 		if (poll(&pfd, 1, timeout) <= 0)
 			continue;
@@ -742,11 +852,12 @@ daemon_start(struct daemon *d)
 	adopt = fdstore_take(d->ls.conns, d->ls.nconns, stats_shard(d->stats, 0), &taken);
 	if (d->ls.nconns > 0)
 		log_info("adopted %zu connections from systemd's fd store", taken);
-	r = engine_start(&d->engine, &prm, adopt);
+	r = engine_start(&d->engine, &prm, &adopt);
 	if (r < 0) {
 		errno = -r;
 		fatal("cannot start the %s engine", lf_mode_name(d->srv->cfg.mode));
 	}
+	daemon_fault(d);
 	listen_describe(&d->ls, addrs, sizeof(addrs));
 	if (d->srv->cfg.mode == LF_MODE_TPC)
 		log_info("serving on %s%s (%s): mode=%s", addrs,
@@ -768,19 +879,20 @@ daemon_start(struct daemon *d)
 }
 
 /*
- * Drains the engine, then hands its idle keep-alive connections to systemd's
- * fd store (see fdstore.h) for the next lfserver, if there is one.
+ * Drains the engine (the watchdog fed meanwhile, see daemon_drain), then
+ * hands its idle keep-alive connections to systemd's fd store (see
+ * fdstore.h) for the next lfserver, if there is one.
  */
 static void
 daemon_stop(struct daemon *d)
 {
-	struct conn *idle = NULL;
+	struct conn *idle, *c;
 	size_t n = 0, stored;
 	int r;
 
 	sd_notify(0, "STOPPING=1");
-	engine_stop(d->engine, &idle);
-	for (struct conn *c = idle; c != NULL; c = c->next)
+	idle = daemon_drain(d);
+	for (c = idle; c != NULL; c = c->next)
 		n++;
 	r = fdstore_put(&idle, stats_shard(d->stats, 0), &stored);
 	if (r < 0) {
@@ -790,8 +902,6 @@ daemon_stop(struct daemon *d)
 	if (n > 0 && getenv("NOTIFY_SOCKET") != NULL)
 		log_info("stop: %zu idle connections kept in systemd's fd store, "
 		    "%zu closed", stored, n - stored);
-	engine_free(d->engine);
-	d->engine = NULL;
 	daemon_stats(d, "stop");
 	daemon_admin_stop(d);
 }

@@ -122,6 +122,12 @@ mpmc_next(const struct mpmc *q, size_t pos)
 bool
 mpmc_try_push(struct mpmc *q, void *item)
 {
+	return mpmc_offer(q, item) == MPMC_PUSHED;
+}
+
+enum mpmc_offer
+mpmc_offer(struct mpmc *q, void *item)
+{
 	struct mpmc_cell	*c;
 	size_t			 pos, stamp;
 	intptr_t		 d;
@@ -155,8 +161,16 @@ mpmc_try_push(struct mpmc *q, void *item)
 				break;
 			PROBE(probe.cas_retry++);
 		} else if (d < 0) {
-			/* The cell still holds last lap's item: full. */
-			return false;
+			/*
+			 * The cell still holds last lap's item: full, unless a
+			 * consumer already claimed that item (head moved past
+			 * it) and is emptying the cell right now.  Relaxed: the
+			 * answer only sorts the failure for statistics.
+			 */
+			if (atomic_load_explicit(&q->head, memory_order_relaxed) ==
+			    pos - q->one_lap)
+				return MPMC_FULL;
+			return MPMC_BUSY;
 		} else {
 			PROBE(probe.cas_retry++);
 			pos = atomic_load_explicit(&q->tail,
@@ -170,7 +184,7 @@ mpmc_try_push(struct mpmc *q, void *item)
 	 * consumer that sees "full" also sees c->item.
 	 */
 	atomic_store_explicit(&c->stamp, pos + 1, memory_order_release);
-	return true;
+	return MPMC_PUSHED;
 }
 
 bool

@@ -15,8 +15,15 @@ struct mpmc;
 /* 0 or -EINVAL (capacity 0) / -ENOMEM. */
 int mpmc_create(struct mpmc **out, size_t capacity);
 void mpmc_free(struct mpmc *q);
-/* false when full */
+/* false when full, or when the cell to fill is still being emptied */
 bool mpmc_try_push(struct mpmc *q, void *item);
+/*
+ * mpmc_try_push that says why it failed: MPMC_FULL when the queue held
+ * CAPACITY items, MPMC_BUSY when a consumer had claimed the cell to fill and
+ * not yet handed it on (the queue was not full; retry).
+ */
+enum mpmc_offer { MPMC_PUSHED, MPMC_FULL, MPMC_BUSY };
+enum mpmc_offer mpmc_offer(struct mpmc *q, void *item);
 /* false when empty */
 bool mpmc_try_pop(struct mpmc *q, void **item);
 size_t mpmc_capacity(const struct mpmc *q);

@@ -125,20 +125,35 @@ queue_try_pop(struct queue *q, void **item)
 	return true;
 }
 
-/* Spin for a while; true once mpmc_try_push succeeded. */
+/*
+ * One push attempt of a waiting producer; *FULL is set when it met a truly
+ * full queue, which is what stats' queue_full counts (a cell still being
+ * emptied by a consumer in flight is not "full").
+ */
 static bool
-queue_spin_push(struct queue *q, void *item)
+queue_offer(struct queue *q, void *item, bool *full)
+{
+	enum mpmc_offer r = mpmc_offer(q->mpmc, item);
+
+	if (r == MPMC_FULL)
+		*full = true;
+	return r == MPMC_PUSHED;
+}
+
+/* Spin for a while; true once the push succeeded. */
+static bool
+queue_spin_push(struct queue *q, void *item, bool *full)
 {
 	int	 i;
 
 	for (i = 0; i < QUEUE_SPIN; i++) {
 		queue_cpu_relax();
-		if (mpmc_try_push(q->mpmc, item))
+		if (queue_offer(q, item, full))
 			return true;
 	}
 	for (i = 0; i < QUEUE_YIELD; i++) {
 		sched_yield();
-		if (mpmc_try_push(q->mpmc, item))
+		if (queue_offer(q, item, full))
 			return true;
 	}
 	return false;
@@ -164,18 +179,18 @@ queue_spin_pop(struct queue *q, void **item)
 
 /* Park until the push succeeds: the waiter's side of park.h's protocol. */
 static void
-queue_park_push(struct queue *q, void *item)
+queue_park_push(struct queue *q, void *item, bool *full)
 {
 	uint32_t	 key;
 
 	for (;;) {
 		key = park_prepare(&q->not_full);
-		if (mpmc_try_push(q->mpmc, item)) {
+		if (queue_offer(q, item, full)) {
 			park_cancel(&q->not_full);
 			return;
 		}
 		park_wait(&q->not_full, key);
-		if (mpmc_try_push(q->mpmc, item))
+		if (queue_offer(q, item, full))
 			return;
 	}
 }
@@ -201,7 +216,7 @@ queue_park_pop(struct queue *q)
 bool
 queue_push(struct queue *q, void *item)
 {
-	bool	 waited = false;
+	bool	 full = false;
 
 	if (q->kind == QUEUE_LOCKED) {
 		if (lockq_try_push(q->lockq, item))
@@ -209,13 +224,10 @@ queue_push(struct queue *q, void *item)
 		lockq_push(q->lockq, item);
 		return true;
 	}
-	if (!mpmc_try_push(q->mpmc, item)) {
-		waited = true;
-		if (!queue_spin_push(q, item))
-			queue_park_push(q, item);
-	}
+	if (!queue_offer(q, item, &full) && !queue_spin_push(q, item, &full))
+		queue_park_push(q, item, &full);
 	park_notify_one(&q->not_empty);
-	return waited;
+	return full;
 }
 
 void *
@@ -235,6 +247,13 @@ size_t
 queue_capacity(const struct queue *q)
 {
 	return q->capacity;
+}
+
+size_t
+queue_size_approx(struct queue *q)
+{
+	return q->kind == QUEUE_LOCKED ? lockq_size_approx(q->lockq) :
+	    mpmc_size_approx(q->mpmc);
 }
 
 enum queue_kind

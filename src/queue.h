@@ -19,12 +19,15 @@ struct queue;
 
 int queue_create(struct queue **out, enum queue_kind kind, size_t capacity);
 void queue_free(struct queue *q);
-/* Never fails; returns true when it had to wait because the queue was full. */
+/* Never fails; returns true when it had to wait because the queue was full
+ * (not when it only met a cell that a consumer was still emptying). */
 bool queue_push(struct queue *q, void *item);
 void *queue_pop(struct queue *q);
 bool queue_try_push(struct queue *q, void *item);
 bool queue_try_pop(struct queue *q, void **item);
 size_t queue_capacity(const struct queue *q);
+/* Items queued now, approximately (for the watchdog and stats). */
+size_t queue_size_approx(struct queue *q);
 enum queue_kind queue_kind(const struct queue *q);
 
 #endif

@@ -10,7 +10,9 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 
 #include <libconfig.h>
 
+#include "escape.h"
 #include "lfconfig.h"
 #include "routes.h"
 
@@ -346,6 +349,172 @@ routes_one(struct routes_parse *p, const config_setting_t *g, struct route *rt)
 	return 0;
 }
 
+/*
+ * libconfig 1.5 stores a decimal integer literal without an L suffix as a C
+ * int through strtol and a cast, so 4294967301 arrives as 5 and 2147483648
+ * as a negative number, with nothing in the setting to tell. The file has
+ * already parsed, so this scan only needs libconfig's token boundaries: it
+ * skips comments, strings and @include lines (whose files it scans in turn)
+ * and rejects any plain decimal or hexadecimal literal that does not fit in
+ * an int, naming the setting before it.
+ */
+#define ROUTES_INCLUDE_DEPTH	10
+
+static int routes_scan_file(struct routes_parse *p, const char *file,
+    int depth);
+
+static bool
+routes_is_name_char(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
+}
+
+/* A literal TOK (LEN bytes) that libconfig would store wrapped. */
+static bool
+routes_int_wraps(const char *tok, size_t len)
+{
+	char buf[32], *end;
+	long long v;
+	unsigned long long u;
+	size_t i, start;
+	bool hex = len > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
+
+	start = hex ? 2 : (tok[0] == '-' || tok[0] == '+');
+	if (start == len)
+		return false;
+	for (i = start; i < len; i++)
+		if (hex ? !isxdigit((unsigned char)tok[i]) :
+		    tok[i] < '0' || tok[i] > '9')
+			return false;	/* a float, or an L-suffixed 64-bit literal */
+	if (len >= sizeof(buf))
+		return true;	/* a plain literal this long cannot fit */
+	memcpy(buf, tok, len);
+	buf[len] = '\0';
+	errno = 0;
+	if (hex) {
+		u = strtoull(buf, &end, 16);
+		return errno == ERANGE || u > INT_MAX;
+	}
+	v = strtoll(buf, &end, 10);
+	return errno == ERANGE || v < INT_MIN || v > INT_MAX;
+}
+
+static int
+routes_scan_text(struct routes_parse *p, const char *file, const char *t,
+    size_t len, int depth)
+{
+	char name[64] = "", inc[PATH_MAX];
+	unsigned line = 1;
+	size_t i = 0, j, k;
+	bool bol = true;	/* only blanks since the start of the line */
+	int rv;
+
+	while (i < len) {
+		if (t[i] == '\n') {
+			line++;
+			bol = true;
+			i++;
+		} else if (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' ||
+		    t[i] == '\f') {
+			i++;
+		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+			for (i += 2; i < len && !(t[i] == '*' && i + 1 < len &&
+			    t[i + 1] == '/'); i++)
+				if (t[i] == '\n')
+					line++;
+			i += 2;
+			bol = false;
+		} else if (t[i] == '#' || (t[i] == '/' && i + 1 < len &&
+		    t[i + 1] == '/')) {
+			while (i < len && t[i] != '\n')
+				i++;
+		} else if (t[i] == '"') {
+			for (i++; i < len && t[i] != '"'; i++) {
+				if (t[i] == '\\' && i + 1 < len)
+					i++;
+				if (t[i] == '\n')
+					line++;
+			}
+			i++;
+			bol = false;
+		} else if (bol && t[i] == '@' && len - i > 8 &&
+		    memcmp(t + i, "@include", 8) == 0) {
+			for (i += 8; i < len && t[i] != '"'; i++)
+				;
+			for (i++, k = 0; i < len && t[i] != '"'; i++) {
+				if (t[i] == '\\' && i + 1 < len)
+					i++;
+				if (k + 1 < sizeof(inc))
+					inc[k++] = t[i];
+			}
+			inc[k] = '\0';
+			i++;
+			if ((rv = routes_scan_file(p, inc, depth + 1)) != 0)
+				return rv;
+		} else if (isalpha((unsigned char)t[i]) || t[i] == '*') {
+			for (j = i; j < len && routes_is_name_char(t[j]); j++)
+				;
+			k = j - i < sizeof(name) - 1 ? j - i : sizeof(name) - 1;
+			memcpy(name, t + i, k);
+			name[k] = '\0';
+			i = j;
+			bol = false;
+		} else if (isdigit((unsigned char)t[i]) || t[i] == '-' ||
+		    t[i] == '+' || t[i] == '.') {
+			for (j = i; j < len && (isalnum((unsigned char)t[j]) ||
+			    t[j] == '.' || t[j] == '-' || t[j] == '+'); j++)
+				;
+			if (routes_int_wraps(t + i, j - i)) {
+				snprintf(p->err, p->errlen, "%s:%u: %s = %.*s is "
+				    "out of range (not a 32-bit integer)", file,
+				    line, name[0] != '\0' ? name : "value",
+				    (int)(j - i > 40 ? 40 : j - i), t + i);
+				return -EINVAL;
+			}
+			i = j;
+			bol = false;
+		} else {
+			i++;
+			bol = false;
+		}
+	}
+	return 0;
+}
+
+/* Reads FILE whole and scans it; an unreadable include is libconfig's to report. */
+static int
+routes_scan_file(struct routes_parse *p, const char *file, int depth)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp, *mem;
+	char chunk[4096];
+	size_t n;
+	int rv = 0;
+
+	if (depth > ROUTES_INCLUDE_DEPTH || (fp = fopen(file, "re")) == NULL)
+		return 0;
+	if ((mem = open_memstream(&text, &len)) == NULL) {
+		fclose(fp);
+		return -ENOMEM;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (fwrite(chunk, 1, n, mem) != n) {
+			rv = -ENOMEM;
+			break;
+		}
+	if (fclose(mem) != 0 && rv == 0)
+		rv = -ENOMEM;
+	fclose(fp);
+	if (rv == 0)
+		rv = routes_scan_text(p, file, text, len, depth);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", file, strerror(-rv));
+	free(text);
+	return rv;
+}
+
 int
 routes_load(struct routes *r, const char *path, char *err, size_t errlen)
 {
@@ -363,11 +532,13 @@ routes_load(struct routes *r, const char *path, char *err, size_t errlen)
 	if ((fp = fopen(path, "re")) == NULL) {
 		rv = -errno;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rv));
+		escape_inplace(err, errlen);
 		return rv;
 	}
 	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(fp);
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(EISDIR));
+		escape_inplace(err, errlen);
 		return -EISDIR;
 	}
 	config_init(&cfg);
@@ -378,6 +549,9 @@ routes_load(struct routes *r, const char *path, char *err, size_t errlen)
 		rv = -EINVAL;
 		goto done;
 	}
+
+	if ((rv = routes_scan_file(&p, path, 0)) != 0)
+		goto done;
 
 	root = config_root_setting(&cfg);
 	for (i = 0; (s = config_setting_get_elem(root, (unsigned)i)) != NULL; i++)
@@ -429,6 +603,8 @@ routes_load(struct routes *r, const char *path, char *err, size_t errlen)
 	t.n = 0;
 	rv = 0;
 done:
+	if (rv != 0)
+		escape_inplace(err, errlen);
 	routes_free(&t);
 	free(lines);
 	config_destroy(&cfg);

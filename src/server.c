@@ -11,6 +11,7 @@
 #include "accesslog.h"
 #include "docroot.h"
 #include "mime.h"
+#include "escape.h"
 #include "server.h"
 #include "stats.h"
 
@@ -20,6 +21,29 @@ server_online_cpus(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
+}
+
+/*
+ * `reactors`, 0 resolved: one reactor per 4 online CPUs, but no more than
+ * one per 4 workers, and at least one; sequential has one and
+ * thread-per-connection none.
+ */
+static unsigned
+server_reactors(const struct lf_config *cfg, unsigned workers)
+{
+	unsigned n, by_workers;
+
+	if (cfg->mode == LF_MODE_TPC)
+		return 0;
+	if (cfg->mode == LF_MODE_SEQUENTIAL)
+		return 1;
+	if (cfg->reactors != 0)
+		return cfg->reactors;
+	n = server_online_cpus() / 4;
+	by_workers = (workers + 3) / 4;
+	if (by_workers < n)
+		n = by_workers;
+	return n ? n : 1;
 }
 
 int
@@ -47,6 +71,7 @@ server_build(struct server **out, const struct lf_config *cfg,
 	srv->workers = cfg->workers ? cfg->workers : server_online_cpus();
 	if (cfg->mode == LF_MODE_SEQUENTIAL)
 		srv->workers = 1;
+	srv->reactors = server_reactors(cfg, srv->workers);
 	if (cfg->routes != NULL)
 		r = routes_load(&srv->routes, cfg->routes, err, errlen);
 	else
@@ -95,6 +120,7 @@ server_build(struct server **out, const struct lf_config *cfg,
 	*out = srv;
 	return 0;
 fail:
+	escape_inplace(err, errlen);	/* paths from the config and the docroot */
 	server_free(srv);
 	return r;
 }

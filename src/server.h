@@ -22,6 +22,7 @@ struct stats;
 struct server {
 	struct lf_config	 cfg;
 	unsigned		 workers;	/* cfg.workers, 0 resolved to online CPUs */
+	unsigned		 reactors;	/* cfg.reactors resolved (server_build) */
 	struct routes		 routes;
 	struct docroot		**docroots;	/* one per route; NULL unless static */
 	struct docroot		*docroot;	/* the ini's docroot (or the built-in page) */

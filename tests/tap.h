@@ -7,7 +7,10 @@
 #define LF_TAP_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -26,6 +29,29 @@ ok(int cond, const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 	return cond;
+}
+
+/*
+ * Runs FN in a child process: true when it returned normally. A call that
+ * can only go wrong by crashing (free(NULL)-style contracts) is then a
+ * "not ok" line instead of a test that dies. Call it before any thread starts.
+ */
+static inline bool
+tap_survives(void (*fn)(void))
+{
+	int st;
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return false;
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 static inline int

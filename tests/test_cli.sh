@@ -276,4 +276,59 @@ lf_run check -t -c "$good" -l "127.0.0.1:$port"
 [ $RC -eq 0 ] && lf_refused "$port"
 lf_ok $? "-t exits at once (got $RC) and never listens"
 
+# A control byte in a bad value is printed escaped, never raw.
+printf '[server]\nmode = \033]0;pwned\007\n' > "$d/esc.ini"
+lf_run esc -t -c "$d/esc.ini"
+expect_fail esc "-t on a value with ESC" "esc.ini:2: key 'mode': value '\x1b]0;pwned\x07'"
+! grep -q "$(printf '\033')" "$d/esc.out" "$d/esc.err"
+lf_ok $? "-t on a value with ESC: no raw ESC on stdout or stderr"
+
+# -d logs each connection's accept, request line and status, and close;
+# without -d none of it.
+# debug_requests: a keep-alive GET, then a malformed request with an ESC.
+debug_requests()
+{
+	python3 -c 'import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), 5)
+s.sendall(b"GET /cpu?n=10 HTTP/1.1\r\nHost: t\r\n\r\n")
+got = b""
+while b"primes" not in got:
+    d = s.recv(4096)
+    if not d:
+        break
+    got += d
+s.close()
+s = socket.create_connection(("127.0.0.1", port), 5)
+s.sendall(b"GET /\x1b[2J HTTP/1.1\r\nHost: t\r\n\r\n")
+while s.recv(4096):
+    pass
+s.close()' "$LF_PORT"
+}
+for debug in -d ""; do
+	# shellcheck disable=SC2086
+	if lf_start "$good" $debug; then
+		debug_requests
+		lf_ok $? "${debug:-no -d}: the requests were answered"
+		sleep 0.3
+		lf_stop "${debug:-no -d}"
+		log=$LF_LOG
+		if [ -n "$debug" ]; then
+			grep -Eq 'connection [0-9]+: accepted from 127\.0\.0\.1 port [0-9]+' "$log" &&
+			grep -Eq 'connection [0-9]+: "GET /cpu\?n=10 HTTP/1\.1" 200' "$log" &&
+			grep -Eq 'connection [0-9]+: closed' "$log" &&
+			grep -Eq 'connection [0-9]+: bad request ".*" 400' "$log"
+			lf_ok $? "-d: accept, request line with status 200, the 400, close are logged"
+			grep -qF '\x1b[2J' "$log" && ! grep -q "$(printf '\033')" "$log"
+			lf_ok $? "-d: the client's ESC is logged escaped, never raw"
+		else
+			! grep -Eq 'connection [0-9]+: (accepted|closed|")' "$log"
+			lf_ok $? "without -d: no per-connection lines"
+		fi
+		[ "$TAP_FAIL" -eq 0 ] || lf_diag "$log"
+	else
+		lf_ok 1 "the server starts with '$debug'"
+	fi
+done
+
 lf_done

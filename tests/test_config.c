@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "lfconfig.h"
 #include "tap.h"
 #include "testdir.h"
@@ -57,6 +58,22 @@ load_fails(const char *content, int line, const char *fmt, ...)
 }
 
 static void
+config_free_twice_null_zeroed(void)
+{
+	struct lf_config c;
+
+	config_init(&c);
+	if (config_set(&c, "server", "listen", "127.0.0.1:1", NULL, errbuf,
+	    sizeof(errbuf)) != 0)
+		_exit(1);
+	config_free(&c);
+	config_free(&c);
+	config_free(NULL);
+	memset(&c, 0, sizeof(c));
+	config_free(&c);
+}
+
+static void
 test_defaults(void)
 {
 	struct lf_config c;
@@ -76,12 +93,12 @@ test_defaults(void)
 	ok(c.max_connections == 10000, "defaults: max_connections 10000");
 	ok(c.stats_interval == 10, "defaults: stats interval 10");
 	config_free(&c);
-	ok(c.listen == NULL, "config_free clears the pointers");
+	ok(c.listen == NULL && c.path == NULL && c.docroot == NULL &&
+	    c.routes == NULL, "config_free clears the pointers");
 	config_free(&c);
-	config_free(NULL);
-	memset(&c, 0, sizeof(c));
-	config_free(&c);
-	ok(1, "config_free accepts NULL, a freed and a zeroed struct");
+	ok(c.listen == NULL, "config_free on a freed struct leaves it clear");
+	ok(tap_survives(config_free_twice_null_zeroed),
+	    "config_free accepts NULL, a freed and a zeroed struct (in a child)");
 }
 
 static void
@@ -646,6 +663,59 @@ test_shipped(void)
 	free(uncommented);
 }
 
+/* No raw control byte from a file or an option may reach a terminal. */
+static void
+test_escape(void)
+{
+	struct lf_config c;
+	char buf[64];
+	int rv;
+
+	escape_str(buf, sizeof(buf), "a\x1b[2Jb\tc\x7f\\x");
+	ok(strcmp(buf, "a\\x1b[2Jb\\x09c\\x7f\\x") == 0,
+	    "escape_str: ESC, TAB and DEL become \\xNN, a backslash stays (%s)",
+	    buf);
+	escape_str(buf, sizeof(buf), "caf\xc3\xa9 \xc2\x9b \xff\xc3 \xed\xa0\x80");
+	ok(strcmp(buf, "caf\xc3\xa9 \\xc2\\x9b \\xff\\xc3 \\xed\\xa0\\x80") == 0,
+	    "escape_str: UTF-8 kept; C1 CSI, stray and surrogate bytes escaped "
+	    "(%s)", buf);
+	escape_str(buf, 6, "ab\x1b\x1b");
+	ok(strcmp(buf, "ab") == 0, "escape_str never cuts an escape in half");
+	memcpy(buf, "x\x1b", 3);
+	escape_inplace(buf, sizeof(buf));
+	escape_inplace(buf, sizeof(buf));
+	ok(strcmp(buf, "x\\x1b") == 0, "escape_inplace is idempotent (%s)", buf);
+
+	ok(load_fails("[server]\nmode = \x1b]0;pwned\x07\n", 2, "key 'mode': "
+	    "value '\\x1b]0;pwned\\x07' is not a mode (lockfree, locked, "
+	    "thread-per-connection, sequential, or 1, 2, 3)"),
+	    "an ESC in a value is escaped in the message");
+	ok(load_fails("[server]\nwor\x1b[31mkers = 1\n", 2, "unknown key "
+	    "'wor\\x1b[31mkers' in section [server]"),
+	    "an ESC in a key is escaped in the message");
+	ok(load_fails("[serv\x1b[0m]\n", 1, "unknown section 'serv\\x1b[0m'"),
+	    "an ESC in a section is escaped in the message");
+	config_init(&c);
+	rv = config_set(&c, "server", "workers", "1\x1b[K", "--workers", errbuf,
+	    sizeof(errbuf));
+	ok(rv == -EINVAL && strcmp(errbuf, "--workers: value '1\\x1b[K' is not "
+	    "a number (0..1024, 0 = number of CPUs)") == 0,
+	    "an ESC in an option is escaped in the message (%s)", errbuf);
+	config_free(&c);
+	config_init(&c);
+	rv = config_set(&c, "server", "x\x1b", "1", NULL, errbuf, sizeof(errbuf));
+	ok(rv == -EINVAL && strcmp(errbuf, "unknown key 'x\\x1b' in section "
+	    "[server]") == 0, "an ESC in a key given to config_set is escaped "
+	    "(%s)", errbuf);
+	config_free(&c);
+	config_init(&c);
+	rv = config_load(&c, tpath("no\x1bsuch.ini"), false, errbuf,
+	    sizeof(errbuf));
+	ok(rv == -ENOENT && strstr(errbuf, "no\\x1bsuch.ini: cannot open") != NULL,
+	    "an ESC in the file name is escaped in the message (%s)", errbuf);
+	config_free(&c);
+}
+
 /* public_stats, admin_listen, access_log, access_log_format. */
 static void
 test_observability(void)
@@ -701,6 +771,7 @@ main(void)
 	test_load_semantics();
 	test_set();
 	test_shipped();
+	test_escape();
 	test_observability();
 	testdir_remove();
 	return done_testing();

@@ -64,6 +64,18 @@ find(const struct routes *r, const char *path)
 }
 
 static void
+routes_free_twice_and_null(void)
+{
+	struct routes r;
+
+	if (routes_builtin(&r) != 0)
+		_exit(1);
+	routes_free(&r);
+	routes_free(&r);
+	routes_free(NULL);
+}
+
+static void
 test_builtin(void)
 {
 	static const struct { const char *path; enum route_kind kind; } want[] = {
@@ -100,8 +112,9 @@ test_builtin(void)
 	routes_free(&r);
 	ok(r.v == NULL && r.n == 0, "routes_free empties the table");
 	routes_free(&r);
-	routes_free(NULL);
-	ok(1, "routes_free accepts NULL and a freed table");
+	ok(r.v == NULL && r.n == 0, "routes_free on a freed table leaves it empty");
+	ok(tap_survives(routes_free_twice_and_null),
+	    "routes_free accepts NULL and a freed table (in a child)");
 
 	ok(strcmp(route_kind_name(ROUTE_STATIC), "static") == 0 &&
 	    strcmp(route_kind_name(ROUTE_CPU), "cpu") == 0 &&
@@ -210,6 +223,81 @@ test_match(void)
 	ok(find(&noroot, "/a/x") == &v[1], "still matches /a/x");
 	r.n = 0;
 	ok(find(&r, "/") == NULL, "empty table matches nothing");
+}
+
+/*
+ * libconfig 1.5 wraps a plain integer literal to 32 bits (4294967301 -> 5,
+ * 2147483648 -> negative): each must be refused naming FILE:LINE and the key,
+ * wherever it sits, and a wide literal with the L suffix is range-checked.
+ */
+static void
+test_wrap(void)
+{
+	struct routes r = { NULL, 0 };
+	char inc[1024];
+
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "   n = 4294967301; }\n);\n", 3, "n = 4294967301 is out of range "
+	    "(not a 32-bit integer)"), "n = 2^32 + 5 is refused, not read as 5");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"io\";\n\n"
+	    "   ms_max = 2147483648; }\n);\n", 4, "ms_max = 2147483648 is out of "
+	    "range (not a 32-bit integer)"), "2^31 is refused, not negative");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"io\";\n"
+	    "   ms = -2147483649; }\n);\n", 3, "ms = -2147483649 is out of range "
+	    "(not a 32-bit integer)"), "-2^31 - 1 is refused");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"mixed\";\n"
+	    "   weights = { static = 1;\n cpu = 0x100000001; }; }\n);\n", 4,
+	    "cpu = 0x100000001 is out of range (not a 32-bit integer)"),
+	    "a wrapping hexadecimal weight is refused");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "   n = 99999999999999999999999; }\n);\n", 3, "n = "
+	    "99999999999999999999999 is out of range (not a 32-bit integer)"),
+	    "a literal beyond 64 bits is refused");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "   n = 4294967301L; }\n);\n", 3, "route '/a': n = 4294967301 is "
+	    "out of range (0..1000000)"), "a 64-bit literal is range-checked");
+	/* numbers in comments and strings are not settings */
+	ok(load(&r, "# n = 4294967301\nroutes = ( /* 4294967301 */\n"
+	    " { path = \"/4294967301\"; handler = \"cpu\"; // 4294967301\n"
+	    "   n = 2147; n_max = 0x7fffffff; } );\n") == -EINVAL &&
+	    strstr(errbuf, "n_max = 2147483647 is out of range (0..1000000)") != NULL,
+	    "comments and strings are skipped; 0x7fffffff is not a wrap (%s)",
+	    errbuf);
+	routes_free(&r);
+	ok(load(&r, "routes = ( /* 99999999999 */ { path = \"/9999999999\"; "
+	    "handler = \"cpu\"; # 4294967301\n n = 1000; } );\n"
+	    "# a long float is no integer:\nx = 1.000000000000000000000000000000"
+	    "0000000000000000000000000000000000000000;\n") == -EINVAL &&
+	    strstr(errbuf, "unknown setting 'x'") != NULL,
+	    "a long float is not taken for a wrapping integer (%s)", errbuf);
+	routes_free(&r);
+	ok(load(&r, "routes = ( /* 99999999999 */ { path = \"/9999999999\"; "
+	    "handler = \"cpu\"; # 4294967301\n n = 1000; } );\n") == 0 &&
+	    r.n == 1 && r.v[0].cpu_n == 1000, "a good file with big numbers in "
+	    "comments and strings loads (%s)", errbuf);
+	routes_free(&r);
+	snprintf(inc, sizeof(inc), "routes = ( { path = \"/a\"; handler = "
+	    "\"cpu\";\n@include \"%s\"\n } );\n",
+	    write_file("inc.conf", "\n\nn = 4294967301;\n"));
+	ok(load(&r, inc) == -EINVAL && strcmp(errbuf, "") != 0 &&
+	    strstr(errbuf, "inc.conf:3: n = 4294967301 is out of range") != NULL,
+	    "a wrap in an @include'd file names that file and line (%s)", errbuf);
+	routes_free(&r);
+}
+
+/* Control bytes from the file are escaped in every message. */
+static void
+test_escape(void)
+{
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"\x1b[2J\"; }\n"
+	    ");\n", 2, "route '/a': unknown handler '\\x1b[2J' (static, cpu, io, "
+	    "mixed, stats)"), "an ESC in a handler is escaped");
+	ok(load_fails("routes = (\n { path = \"/a\x1b\"; handler = \"cpu\"; }\n"
+	    ");\n", 2, "path '/a\\x1b' contains a space, control character, "
+	    "'?' or '#'"), "an ESC in a path is escaped");
+	ok(load_fails("routes = (\n { path = \"/a\"; handler = \"cpu\";\n"
+	    "  n\x1b = 1; }\n);\n", 3, "syntax error"),
+	    "an ESC in a setting name is a syntax error");
 }
 
 static void
@@ -402,6 +490,8 @@ main(void)
 	test_good_file();
 	test_match();
 	test_errors();
+	test_wrap();
+	test_escape();
 	test_shipped();
 	testdir_remove();
 	return done_testing();
