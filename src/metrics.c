@@ -59,7 +59,8 @@ metrics_requests(FILE *f, struct stats *s, const struct stats_detail *d)
 			fprintf(f, "\",code=\"%uxx\"} %llu\n", c + 1, ULL(d->by_route[r][c]));
 		}
 	metrics_head(f, "lfserver_request_duration_seconds", "histogram",
-	    "Time from a request's first byte being readable to its response written.");
+	    "Time from a request's first byte being readable until its response "
+	    "starts to be written.");
 	for (c = 0; c < STATS_DURATION_BOUNDS; c++) {
 		cum += d->duration[c];
 		fprintf(f, "lfserver_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
