@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "metrics.h"
 #include "docroot.h"
 #include "handlers.h"
 #include "mime.h"
@@ -319,6 +320,22 @@ test_defer(void)
 	ok(st == CONN_CLOSE && conn_out_overflows() == caps + 1 &&
 	    conn_out_copied_total() == 0,
 	    "past the total cap: the connection is closed, and counted");
+	{
+		static const char copied[] = "\nlfserver_output_copied_bytes 0\n";
+		char want[64], json[1024], *text = NULL;
+		size_t tlen = 0;
+
+		snprintf(want, sizeof(want), "\nlfserver_output_overflows_total %lu\n",
+		    caps + 1);
+		ok(metrics_prometheus(srv->stats, &text, &tlen) == 0 && text != NULL &&
+		    memmem(text, tlen, want, strlen(want)) != NULL &&
+		    memmem(text, tlen, copied, sizeof(copied) - 1) != NULL,
+		    "/metrics shows it: lfserver_output_overflows_total %lu", caps + 1);
+		free(text);
+		snprintf(want, sizeof(want), "\"output_overflows\":%lu}", caps + 1);
+		ok(metrics_json(json, sizeof(json), srv->stats, &(struct stats_info){ 0 }) > 0 &&
+		    strstr(json, want) != NULL, "and /stats: %s", json);
+	}
 	conn_free(c);
 	close(sv[1]);
 	conn_out_set_total_max(CONN_OUT_TOTAL_MAX);
