@@ -254,11 +254,11 @@ metrics_json(char *buf, size_t cap, struct stats *st, const struct stats_info *i
 	    "\"uptime_s\":%.3f,\"requests\":%llu,\"errors\":%llu,"
 	    "\"connections\":%llu,\"connections_total\":%llu,\"queue_full\":%llu,"
 	    "\"reloads\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,"
-	    "\"output_overflows\":%lu,\"docroot_files\":%zu,\"docroot_skipped\":%zu}\n",
+	    "\"docroot_files\":%zu,\"docroot_skipped\":%zu,\"output_overflows\":%lu}\n",
 	    lf_mode_name(info->mode), info->workers, info->queue_capacity,
 	    (int)getpid(), s.uptime_s, ULL(s.requests), ULL(s.errors),
 	    ULL(s.connections), ULL(s.conns_opened), ULL(s.queue_full),
 	    ULL(s.reloads), ULL(s.p50_us), ULL(s.p99_us), ULL(s.max_us),
-	    conn_out_overflows(), info->docroot_files, info->docroot_skipped);
+	    info->docroot_files, info->docroot_skipped, conn_out_overflows());
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
