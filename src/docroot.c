@@ -50,6 +50,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "docroot.h"
@@ -146,10 +147,25 @@ static struct docroot_entry docroot_builtin = {
 		.data = docroot_builtin_page,
 		.len = sizeof(docroot_builtin_page) - 1,
 		.etag = "\"lfserver-builtin-1\"",
+		/* the two must agree: conditions compare mtime */
+		.mtime = 1795651200,
 		.last_modified = "Thu, 26 Nov 2026 00:00:00 GMT",
 	},
 	.owned = false,
 };
+
+/*
+ * The Last-Modified of a file whose mtime is MTIME: never later than now
+ * (RFC 9110 8.8.2.1: a date in the future is replaced by the message's
+ * Date). Conditions compare against the same value.
+ */
+static time_t
+docroot_lastmod(time_t mtime)
+{
+	time_t now = time(NULL);
+
+	return mtime > now ? now : mtime;
+}
 
 const char *
 docroot_mime_type(const char *name)
@@ -317,9 +333,9 @@ docroot_file_open(const struct docroot_file *f, struct docroot_open *o)
 	}
 	o->fd = fd;
 	o->len = (uint64_t)st.st_size;
-	o->mtime = st.st_mtime;
+	o->mtime = docroot_lastmod(st.st_mtime);
 	docroot_etag(o->etag, sizeof(o->etag), st.st_mtime, o->len);
-	http_format_date(st.st_mtime, o->last_modified);
+	http_format_date(o->mtime, o->last_modified);
 	return 0;
 }
 
@@ -569,10 +585,10 @@ docroot_read(struct docroot_walk *w, int fd, const char *rel, const char *disk)
 		got = size;
 	}
 	e->pub.len = got;
-	e->pub.mtime = st.st_mtime;
+	e->pub.mtime = docroot_lastmod(st.st_mtime);
 	e->pub.content_type = mime_type(w->d->opts.mime, rel);
 	docroot_etag(e->pub.etag, sizeof(e->pub.etag), st.st_mtime, got);
-	http_format_date(st.st_mtime, e->pub.last_modified);
+	http_format_date(e->pub.mtime, e->pub.last_modified);
 	if (docroot_add(t, e) < 0)
 		goto nomem;
 	return 0;

@@ -301,6 +301,29 @@ def case_validators(t, a):
              'If-Match' % rel, r)
 
 
+def case_future_mtime(t, a):
+    # RFC 9110 8.8.2.1: a modification date in the future is sent as now
+    path = os.path.join(a.docroot, 'future.txt')
+    with open(path, 'wb') as f:
+        f.write(b'from the future\n')
+    future = time.time() + 10 * 365 * 86400
+    os.utime(path, (future, future))
+    r = None
+    for _ in range(50):     # the docroot watcher picks the file up
+        r = get(a.port, '/future.txt')
+        if r.status == 200:
+            break
+        time.sleep(0.1)
+    lm = r.header('last-modified') if r else None
+    date = r.header('date') if r else None
+    t.ok(r is not None and r.status == 200 and lm and date and
+         email_date(lm) <= email_date(date) + 1,
+         'a file dated in the future: Last-Modified is not later than Date',
+         (lm, date))
+    r = get(a.port, '/future.txt', ['If-Modified-Since: ' + (lm or '')])
+    t.ok(r.status == 304, 'and If-Modified-Since that date: 304', r)
+
+
 def email_date(s):
     import email.utils
     return int(email.utils.parsedate_to_datetime(s).timestamp())
@@ -545,6 +568,8 @@ def cmd_cases(t, a):
     if a.cache_control:
         cases.append(case_cache_control)
     cases.append(case_watch if a.watch else case_nowatch)
+    if a.watch:
+        cases.append(case_future_mtime)
     run_cases(t, cases, a)
 
 
