@@ -150,6 +150,7 @@ static struct docroot_entry docroot_builtin = {
 		/* the two must agree: conditions compare mtime */
 		.mtime = 1795651200,
 		.last_modified = "Thu, 26 Nov 2026 00:00:00 GMT",
+		.date_strong = true,
 	},
 	.owned = false,
 };
@@ -157,14 +158,20 @@ static struct docroot_entry docroot_builtin = {
 /*
  * The Last-Modified of a file whose mtime is MTIME: never later than now
  * (RFC 9110 8.8.2.1: a date in the future is replaced by the message's
- * Date). Conditions compare against the same value.
+ * Date). Conditions compare against the same value. *STRONG says whether
+ * that date is a strong validator (8.8.2.2): at least a second before now,
+ * the time the file is indexed or opened, so at least a second before the
+ * Date of every response that carries it.
  */
 static time_t
-docroot_lastmod(time_t mtime)
+docroot_lastmod(time_t mtime, bool *strong)
 {
 	time_t now = time(NULL);
 
-	return mtime > now ? now : mtime;
+	if (mtime > now)
+		mtime = now;
+	*strong = mtime + 1 <= now;
+	return mtime;
 }
 
 const char *
@@ -333,7 +340,7 @@ docroot_file_open(const struct docroot_file *f, struct docroot_open *o)
 	}
 	o->fd = fd;
 	o->len = (uint64_t)st.st_size;
-	o->mtime = docroot_lastmod(st.st_mtime);
+	o->mtime = docroot_lastmod(st.st_mtime, &o->date_strong);
 	docroot_etag(o->etag, sizeof(o->etag), st.st_mtime, o->len);
 	http_format_date(o->mtime, o->last_modified);
 	return 0;
@@ -585,7 +592,7 @@ docroot_read(struct docroot_walk *w, int fd, const char *rel, const char *disk)
 		got = size;
 	}
 	e->pub.len = got;
-	e->pub.mtime = docroot_lastmod(st.st_mtime);
+	e->pub.mtime = docroot_lastmod(st.st_mtime, &e->pub.date_strong);
 	e->pub.content_type = mime_type(w->d->opts.mime, rel);
 	docroot_etag(e->pub.etag, sizeof(e->pub.etag), st.st_mtime, got);
 	http_format_date(e->pub.mtime, e->pub.last_modified);

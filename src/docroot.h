@@ -48,6 +48,7 @@ struct docroot_file {
 	time_t		 mtime;		/* Last-Modified */
 	char		 etag[32];	/* quoted; "" for none */
 	char		 last_modified[30];	/* mtime as an IMF-fixdate */
+	bool		 date_strong;	/* Last-Modified a strong validator */
 };
 
 /* What a lookup found. */
@@ -66,6 +67,7 @@ struct docroot_open {
 	time_t		 mtime;
 	char		 etag[32];
 	char		 last_modified[30];
+	bool		 date_strong;	/* as in struct docroot_file */
 };
 
 /* ROOT NULL: the built-in page only. 0, or -errno with message in ERR. */

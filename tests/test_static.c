@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -374,6 +375,20 @@ main(void)
 	}
 	snprintf(path, sizeof(path), "%s/big.txt", top);
 	ok(truncate(path, 200000) == 0, "big.txt made");
+	{
+		/* an hour old: a Last-Modified a second or more before now is a
+		 * strong validator (If-Range may use it), one of this second not */
+		static const char *const names[] = { "ten.txt", "d/index.html",
+		    "v.css", "v.css.gz", "v.css.br", "big.txt", "hundred.bin" };
+		struct timeval tv[2] = { { time(NULL) - 3600, 0 },
+		    { time(NULL) - 3600, 0 } };
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", top, names[i]);
+			utimes(path, tv);
+		}
+	}
 	config_init(&cfg);
 	cfg.static_memory_max = 100000;
 	cfg.docroot_watch = false;
