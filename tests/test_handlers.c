@@ -125,9 +125,12 @@ test_route_docroots(struct stats *st)
 	ok(files != NULL && root != NULL && files != root, "both routes match");
 	if (files == NULL || root == NULL)
 		goto out;
+	memset(&resp, 0, sizeof(resp));
+	resp.fd = -1;
 	ok(server_docroot(s, files) != s->docroot &&
 	    get_on(s, "GET /files/a.txt HTTP/1.1\r\nHost: x\r\n\r\n", &resp) == 200 &&
 	    body_is(&resp, "route docroot\n"), "/files serves its own docroot");
+	response_release(&resp);	/* the file's reference, as conn.c drops it */
 	ok(server_docroot(s, root) == s->docroot, "/ serves the ini's docroot");
 	copy = *files;
 	ok(server_docroot(s, &copy) == server_docroot(s, files),
