@@ -70,7 +70,8 @@ systemctl start lfserver.socket || fail "lfserver.socket did not start"
 step "curl $URL/ starts lfserver.service"
 curl -sf --max-time 10 -o /tmp/index "$URL/" || fail "GET / failed"
 [ -s /tmp/index ] || fail "GET / returned an empty body"
-[ "$(systemctl is-active lfserver.service)" = active ] ||
+# the answer can come before systemd has processed READY=1
+poll 10 sh -c '[ "$(systemctl is-active lfserver.service)" = active ]' ||
     fail "lfserver.service is $(systemctl is-active lfserver.service)"
 pid=$(prop lfserver.service MainPID)
 step "running as MainPID $pid"
@@ -142,7 +143,7 @@ fi
 poll 15 sh -c 'journalctl -q -u lfserver.service LF_EVENT=reload_failed -o json |
     grep -q "\"LF_ERROR\" *: *\"[^\"]*lfserver.ini:[0-9]"' ||
     fail "no reload_failed event with LF_ERROR naming lfserver.ini:LINE"
-journalctl -q -u lfserver.service -p err | grep -q "lfserver.ini:$badline:" ||
+poll 10 sh -c "journalctl -q -u lfserver.service -p err | grep -q 'lfserver.ini:$badline:'" ||
     fail "journalctl -p err lacks lfserver.ini:$badline: $(journalctl -q -u lfserver.service -p err | tail -3)"
 step "journalctl -p err: $(journalctl -q -u lfserver.service -p err -o cat | tail -1)"
 [ "$(systemctl is-active lfserver.service)" = active ] ||
@@ -227,9 +228,11 @@ pid=$(prop lfserver.service MainPID)
 systemctl restart lfserver.service || fail "systemctl restart failed"
 npid=$(prop lfserver.service MainPID)
 [ "$npid" != "$pid" ] || fail "the restart kept the process $pid"
-journalctl -q -u lfserver.service -o cat | grep -q "stop: 200 idle connections kept in systemd's fd store" ||
+# journald may take a moment to write what the processes logged
+log_has() { journalctl -q -u lfserver.service -o cat | grep -q -- "$1"; }
+poll 10 log_has "stop: 200 idle connections kept in systemd's fd store" ||
     fail "no 'stop: 200 idle connections kept': $(journalctl -q -u lfserver.service -o cat | grep 'stop:' | tail -2)"
-journalctl -q -u lfserver.service -o cat | grep -q "adopted 200 connections" ||
+poll 10 log_has "adopted 200 connections" ||
     fail "no 'adopted 200 connections'"
 touch /tmp/ka/go
 wait $ka || fail "after the restart: $(cat /tmp/ka/result 2>/dev/null) answered; $(cat /tmp/ka/log)"
@@ -247,7 +250,7 @@ sleep 2
     fail "Restart= looped: NRestarts=$(prop lfserver.service NRestarts)"
 [ "$(systemctl is-active lfserver.socket)" = active ] ||
     fail "lfserver.socket is $(systemctl is-active lfserver.socket): $(prop lfserver.socket Result)"
-journalctl -q -u lfserver.service -p err | grep -q "lfserver.ini:$badline:" ||
+poll 10 sh -c "journalctl -q -u lfserver.service -p err | grep -q 'lfserver.ini:$badline:'" ||
     fail "journalctl -p err lacks lfserver.ini:$badline"
 systemctl status lfserver.service --no-pager -n 20 > /tmp/status.txt 2>&1
 grep -q "lfserver.ini:$badline:" /tmp/status.txt && grep -q "status=78" /tmp/status.txt ||
