@@ -132,6 +132,24 @@ queue_free(struct queue *q)
 	free(q);
 }
 
+/*
+ * After a pop: wakes a producer parked on a full queue only once the queue
+ * is down to half its capacity, so that it pushes a batch before it meets
+ * a full queue again.  Woken at every pop, the reactor that fills the queue
+ * from a batch of epoll events and the workers that empty it took turns one
+ * item at a time, each turn a futex wake, a futex wait and two context
+ * switches.  Safe because consumers pop until the queue is empty (a parked
+ * producer means a full queue, so there is work for them), and the pop
+ * that takes the size to half or below sees it: consumers' pops are ordered
+ * by their CAS on the head, and a stale tail only makes the size smaller.
+ */
+static void
+queue_notify_room(struct queue *q)
+{
+	if (mpmc_size_approx(q->mpmc) <= q->capacity / 2)
+		park_notify_one(&q->not_full);
+}
+
 bool
 queue_try_push(struct queue *q, void *item)
 {
@@ -150,7 +168,7 @@ queue_try_pop(struct queue *q, void **item)
 		return lockq_try_pop(q->lockq, item);
 	if (!mpmc_try_pop(q->mpmc, item))
 		return false;
-	park_notify_one(&q->not_full);
+	queue_notify_room(q);
 	return true;
 }
 
@@ -300,7 +318,7 @@ queue_pop(struct queue *q)
 	}
 	if (!mpmc_try_pop(q->mpmc, &item) && !queue_spin_pop(q, &item))
 		item = queue_park_pop(q);
-	park_notify_one(&q->not_full);
+	queue_notify_room(q);
 	return item;
 }
 
