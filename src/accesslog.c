@@ -209,24 +209,49 @@ accesslog_combined(struct lb *b, const struct accesslog_entry *e,
 	size_t vlen;
 
 	lb_printf(b, "%s - - [%s] \"", remote, date);
-	lb_quoted(b, r->method_str, r->method_len, Q_COMBINED);
-	lb_str(b, " ");
-	lb_quoted(b, r->target, r->target_len, Q_COMBINED);
-	lb_printf(b, " HTTP/1.%d\" %d ", r->minor, e->status);
+	if (r == NULL) {
+		if (e->line_len > 0)
+			lb_quoted(b, e->line, e->line_len, Q_COMBINED);
+		else
+			lb_str(b, "-");
+		lb_printf(b, "\" %d ", e->status);
+	} else {
+		lb_quoted(b, r->method_str, r->method_len, Q_COMBINED);
+		lb_str(b, " ");
+		lb_quoted(b, r->target, r->target_len, Q_COMBINED);
+		lb_printf(b, " HTTP/1.%d\" %d ", r->minor, e->status);
+	}
 	if (e->bytes > 0)
 		lb_printf(b, "%llu \"", (unsigned long long)e->bytes);
 	else
 		lb_str(b, "- \"");
-	if ((v = accesslog_header(r, "referer", &vlen)) != NULL)
+	if (r != NULL && (v = accesslog_header(r, "referer", &vlen)) != NULL)
 		lb_quoted(b, v, vlen, Q_COMBINED);
 	else
 		lb_str(b, "-");
 	lb_str(b, "\" \"");
-	if ((v = accesslog_header(r, "user-agent", &vlen)) != NULL)
+	if (r != NULL && (v = accesslog_header(r, "user-agent", &vlen)) != NULL)
 		lb_quoted(b, v, vlen, Q_COMBINED);
 	else
 		lb_str(b, "-");
 	lb_str(b, "\"");
+}
+
+/*
+ * A refused request's JSON line: the same keys, empty where nothing was
+ * parsed, and "request" with its first line as received.
+ */
+static void
+accesslog_json_refused(struct lb *b, const struct accesslog_entry *e,
+    const char *remote, const char *date)
+{
+	lb_printf(b, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"\","
+	    "\"path\":\"\",\"query\":\"\",\"protocol\":\"\",\"request\":\"",
+	    date, remote);
+	lb_quoted(b, e->line, e->line_len, Q_JSON);
+	lb_printf(b, "\",\"status\":%d,\"bytes\":%llu,\"duration_us\":%llu,"
+	    "\"referer\":\"\",\"user_agent\":\"\"}", e->status,
+	    (unsigned long long)e->bytes, (unsigned long long)e->us);
 }
 
 static void
@@ -237,6 +262,10 @@ accesslog_json(struct lb *b, const struct accesslog_entry *e,
 	const char *v;
 	size_t vlen;
 
+	if (r == NULL) {
+		accesslog_json_refused(b, e, remote, date);
+		return;
+	}
 	lb_printf(b, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"", date, remote);
 	lb_quoted(b, r->method_str, r->method_len, Q_JSON);
 	lb_str(b, "\",\"path\":\"");
@@ -265,7 +294,16 @@ accesslog_journal(struct lb *b, const struct accesslog_entry *e,
 
 	lb_str(b, "MESSAGE=");
 	accesslog_combined(b, e, remote, date);
-	lb_str(b, "\nPRIORITY=6\nLF_EVENT=access\nLF_METHOD=");
+	lb_str(b, "\nPRIORITY=6\nLF_EVENT=access");
+	if (r == NULL) {
+		lb_str(b, "\nLF_REQUEST=");
+		lb_quoted(b, e->line, e->line_len, Q_JOURNAL);
+		lb_printf(b, "\nLF_STATUS=%d\nLF_BYTES=%llu\nLF_DURATION_US=%llu\n"
+		    "LF_REMOTE=%s", e->status, (unsigned long long)e->bytes,
+		    (unsigned long long)e->us, remote);
+		return;
+	}
+	lb_str(b, "\nLF_METHOD=");
 	lb_quoted(b, r->method_str, r->method_len, Q_JOURNAL);
 	lb_str(b, "\nLF_PATH=");
 	lb_quoted(b, r->path, r->path_len, Q_JOURNAL);

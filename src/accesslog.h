@@ -22,9 +22,16 @@ struct accesslog;
 struct http_request;
 struct stats;
 
-/* What one finished request contributes to the log. */
+/*
+ * What one finished request contributes to the log. A request refused before
+ * it was parsed whole (400, 414, 431, 501, 505..., 408 at a timeout, 503) has
+ * no REQ: its LINE, the first line as received, stands for the request line
+ * ("-" when empty, as nginx writes it).
+ */
 struct accesslog_entry {
-	const struct http_request *req;
+	const struct http_request *req;	/* NULL: refused, see line */
+	const char	*line;		/* when req is NULL; no CR or LF in it */
+	size_t		 line_len;
 	int		 fd;		/* the client socket, for its address */
 	int		 status;
 	uint64_t	 bytes;		/* body bytes sent */

@@ -437,6 +437,19 @@ conn_send_error(struct conn *c, struct conn_worker *w, int status, int minor,
 
 enum conn_req { REQ_KEEP, REQ_CLOSE, REQ_DEFERRED };
 
+/*
+ * Counts (and logs) the answer before it is written: a client that has read
+ * its response then always finds it in the next scrape.
+ */
+static void
+conn_observe(const struct conn *c, const struct conn_worker *w,
+    const struct http_request *req, const struct response *resp, uint64_t t0)
+{
+	observe_request(w, c->fd, req, resp, t0);
+	if (log_debugging())
+		conn_debug_request(c, req, resp->status);
+}
+
 /* The outcome of a response write for a connection that should stay open or not. */
 static enum conn_req
 conn_req_result(struct conn *c, int written, bool keep)
@@ -494,6 +507,7 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 		extra = "Allow: " HTTP_ALLOW "\r\n";
 	if (resp->status >= 400 && resp->body == NULL) {
 		response_release(resp);
+		conn_observe(c, w, req, resp, t0);
 		written = conn_send_error_extra(c, w, resp->status, req->minor,
 		    keep, is_head, extra);
 		goto done;
@@ -505,6 +519,7 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	if (n < 0) {
 		response_release(resp);
 		resp->status = 500;
+		resp->body = NULL;	/* the error page replaces it */
 		goto error;
 	}
 	/* the body by reference: the file's memory or its descriptor */
@@ -522,16 +537,15 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 		}
 	}
 	response_release(resp);
+	conn_observe(c, w, req, resp, t0);
 	written = conn_write(c, w, w->head, (size_t)n);
 	if (written < 0)
 		conn_out_done(c);
 	goto done;
 error:
+	conn_observe(c, w, req, resp, t0);
 	written = conn_send_error(c, w, resp->status, req->minor, keep, is_head);
 done:
-	observe_request(w, c->fd, req, resp, t0);
-	if (log_debugging())
-		conn_debug_request(c, req, resp->status);
 	return conn_req_result(c, written, keep);
 }
 
@@ -590,12 +604,13 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			if (r == -2)
 				break;
 			if (r < 0) {
+				observe_refused(w->srv, w->shard, c->fd, buf + off,
+				    len - off, status, (stats_now_ns() - t0) / 1000u);
+				if (log_debugging())
+					conn_debug_bad(c, buf + off, len - off, status);
 				/* req holds what was parsed: a HEAD gets no body */
 				r = conn_send_error(c, w, status, 1, false,
 				    req.method == HTTP_HEAD && req.method_str != NULL);
-				stats_request(w->shard, status, (stats_now_ns() - t0) / 1000u);
-				if (log_debugging())
-					conn_debug_bad(c, buf + off, len - off, status);
 				c->linger = true;
 				c->close_after_write = true;
 				return r > 0 ? CONN_WAIT_WRITE : CONN_CLOSE;
@@ -690,18 +705,25 @@ conn_send_final(struct conn *c, int status)
 	return n > 0 && send(c->fd, page, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0;
 }
 
+/*
+ * Counted and logged before the send, like every answer, and whether or not
+ * the client still reads it: the server's decision is what is recorded (as
+ * nginx logs its 408).
+ */
 void
-conn_expire(struct conn *c, struct stats_shard *shard)
+conn_expire(struct conn *c, const struct server *srv, struct stats_shard *shard)
 {
-	if (c->pending_len > 0 && !conn_output_pending(c) && conn_send_final(c, 408))
-		stats_request(shard, 408, 0);
+	if (c->pending_len == 0 || conn_output_pending(c))
+		return;
+	observe_refused(srv, shard, c->fd, c->pending, c->pending_len, 408, 0);
+	conn_send_final(c, 408);
 }
 
 void
-conn_reject(struct conn *c, struct stats_shard *shard)
+conn_reject(struct conn *c, const struct server *srv, struct stats_shard *shard)
 {
+	observe_refused(srv, shard, c->fd, NULL, 0, 503, 0);
 	conn_send_final(c, 503);
-	stats_request(shard, 503, 0);
 	conn_free(c);
 }
 

@@ -130,10 +130,15 @@ enum conn_status conn_serve(struct conn *c, struct conn_worker *w);
  * keepalive_timeout after the last response. */
 uint64_t conn_deadline(const struct conn *c, uint64_t request_timeout_ns,
     uint64_t keepalive_timeout_ns);
-/* Expired: answers 408 if a request was incomplete (best effort, never blocks). */
-void conn_expire(struct conn *c, struct stats_shard *shard);
+/*
+ * Expired: answers 408 if a request was incomplete (best effort, never
+ * blocks), counted in SHARD and logged in SRV's access log.
+ */
+void conn_expire(struct conn *c, const struct server *srv,
+    struct stats_shard *shard);
 /* Answers 503 and closes: for a connection that cannot be served (no thread). */
-void conn_reject(struct conn *c, struct stats_shard *shard);
+void conn_reject(struct conn *c, const struct server *srv,
+    struct stats_shard *shard);
 /* A conn list (engines keep theirs; handed over at reload). */
 void conn_list_push(struct conn **head, struct conn *c);
 void conn_list_remove(struct conn **head, struct conn *c);

@@ -50,6 +50,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "docroot.h"
@@ -93,7 +94,10 @@ struct docroot_table {
 	size_t			  mask;
 	size_t			  total;	/* bytes held in memory */
 	size_t			  skipped;
+	char			  skipnote[512];	/* see docroot_skipped_note */
 };
+
+static void docroot_skip(struct docroot_table *t, const char *rel, const char *why);
 
 struct docroot {
 	char			*real;		/* realpath of the root; NULL: built-in */
@@ -143,10 +147,32 @@ static struct docroot_entry docroot_builtin = {
 		.data = docroot_builtin_page,
 		.len = sizeof(docroot_builtin_page) - 1,
 		.etag = "\"lfserver-builtin-1\"",
+		/* the two must agree: conditions compare mtime */
+		.mtime = 1795651200,
 		.last_modified = "Thu, 26 Nov 2026 00:00:00 GMT",
+		.date_strong = true,
 	},
 	.owned = false,
 };
+
+/*
+ * The Last-Modified of a file whose mtime is MTIME: never later than now
+ * (RFC 9110 8.8.2.1: a date in the future is replaced by the message's
+ * Date). Conditions compare against the same value. *STRONG says whether
+ * that date is a strong validator (8.8.2.2): at least a second before now,
+ * the time the file is indexed or opened, so at least a second before the
+ * Date of every response that carries it.
+ */
+static time_t
+docroot_lastmod(time_t mtime, bool *strong)
+{
+	time_t now = time(NULL);
+
+	if (mtime > now)
+		mtime = now;
+	*strong = mtime + 1 <= now;
+	return mtime;
+}
 
 const char *
 docroot_mime_type(const char *name)
@@ -314,9 +340,9 @@ docroot_file_open(const struct docroot_file *f, struct docroot_open *o)
 	}
 	o->fd = fd;
 	o->len = (uint64_t)st.st_size;
-	o->mtime = st.st_mtime;
+	o->mtime = docroot_lastmod(st.st_mtime, &o->date_strong);
 	docroot_etag(o->etag, sizeof(o->etag), st.st_mtime, o->len);
-	http_format_date(st.st_mtime, o->last_modified);
+	http_format_date(o->mtime, o->last_modified);
 	return 0;
 }
 
@@ -514,8 +540,12 @@ docroot_read(struct docroot_walk *w, int fd, const char *rel, const char *disk)
 	ssize_t n;
 	int rc;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		t->skipped++;
+	if (fstat(fd, &st) != 0) {
+		docroot_skip(t, rel, strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		docroot_skip(t, rel, "not a regular file");
 		return 0;
 	}
 	if ((e = docroot_reuse(w, rel, &st)) != NULL) {
@@ -545,9 +575,9 @@ docroot_read(struct docroot_walk *w, int fd, const char *rel, const char *disk)
 			if ((n = read(fd, data + got, size - got)) < 0) {
 				if (errno == EINTR)
 					continue;
+				docroot_skip(t, rel, strerror(errno));
 				free(data);
 				docroot_entry_free(e);
-				t->skipped++;
 				return 0;
 			}
 			if (n == 0)	/* shrank since fstat: serve what is there */
@@ -562,10 +592,10 @@ docroot_read(struct docroot_walk *w, int fd, const char *rel, const char *disk)
 		got = size;
 	}
 	e->pub.len = got;
-	e->pub.mtime = st.st_mtime;
+	e->pub.mtime = docroot_lastmod(st.st_mtime, &e->pub.date_strong);
 	e->pub.content_type = mime_type(w->d->opts.mime, rel);
 	docroot_etag(e->pub.etag, sizeof(e->pub.etag), st.st_mtime, got);
-	http_format_date(st.st_mtime, e->pub.last_modified);
+	http_format_date(e->pub.mtime, e->pub.last_modified);
 	if (docroot_add(t, e) < 0)
 		goto nomem;
 	return 0;
@@ -622,19 +652,23 @@ docroot_link(struct docroot_walk *w, const char *rel)
 
 	if ((size_t)snprintf(full, sizeof(full), "%.*s%s", (int)plen, d->real,
 	    rel) >= sizeof(full) || (real = realpath(full, NULL)) == NULL) {
-		w->t->skipped++;
+		docroot_skip(w->t, rel, "a link to nothing");
 		return 0;
 	}
-	if (strncmp(real, d->real, plen) != 0 || real[plen] != '/' ||
-	    docroot_hidden_path(real + plen)) {
+	if (strncmp(real, d->real, plen) != 0 || real[plen] != '/') {
 		free(real);
-		w->t->skipped++;
+		docroot_skip(w->t, rel, "a link leading out of the docroot");
+		return 0;
+	}
+	if (docroot_hidden_path(real + plen)) {
+		free(real);
+		docroot_skip(w->t, rel, "a link to a dotfile");
 		return 0;
 	}
 	fd = open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		free(real);
-		w->t->skipped++;
+		docroot_skip(w->t, rel, strerror(errno));
 		return 0;
 	}
 	/* a link to a directory fails the S_ISREG check in docroot_read */
@@ -682,7 +716,7 @@ docroot_walk(struct docroot_walk *w, int dfd, char *rel, int depth)
 	docroot_watch_dir(w, rel);
 	if ((dir = fdopendir(dfd)) == NULL) {
 		close(dfd);
-		w->t->skipped++;
+		docroot_skip(w->t, rel[0] ? rel : "/", strerror(errno));
 		return 0;
 	}
 	while ((de = readdir(dir)) != NULL) {
@@ -690,22 +724,23 @@ docroot_walk(struct docroot_walk *w, int dfd, char *rel, int depth)
 		    docroot_hidden(de->d_name, depth))
 			continue;
 		if (rlen + 1 + strlen(de->d_name) >= PATH_MAX) {
-			w->t->skipped++;
+			docroot_skip(w->t, de->d_name, "path too long");
 			continue;
 		}
 		rel[rlen] = '/';
 		strcpy(rel + rlen + 1, de->d_name);
 		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			w->t->skipped++;
+			docroot_skip(w->t, rel, strerror(errno));
 		else if (S_ISLNK(st.st_mode))
 			rc = docroot_link(w, rel);
 		else if (S_ISDIR(st.st_mode)) {
 			fd = openat(dirfd(dir), de->d_name, O_RDONLY |
 			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0 || depth >= DOCROOT_MAX_DEPTH) {
+				docroot_skip(w->t, rel, fd < 0 ? strerror(errno) :
+				    "too deep");
 				if (fd >= 0)
 					close(fd);
-				w->t->skipped++;
 			} else if ((rc = docroot_add_dir(w->t, rel)) < 0) {
 				close(fd);
 				snprintf(w->err, w->errlen, "out of memory");
@@ -715,7 +750,7 @@ docroot_walk(struct docroot_walk *w, int dfd, char *rel, int depth)
 			fd = openat(dirfd(dir), de->d_name, O_RDONLY |
 			    O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
-				w->t->skipped++;
+				docroot_skip(w->t, rel, strerror(errno));
 			else {
 				snprintf(full, sizeof(full), "%.*s%s", (int)plen,
 				    d->real, rel);
@@ -723,7 +758,7 @@ docroot_walk(struct docroot_walk *w, int dfd, char *rel, int depth)
 				close(fd);
 			}
 		} else
-			w->t->skipped++;
+			docroot_skip(w->t, rel, "not a regular file");
 		rel[rlen] = '\0';
 		if (rc < 0)
 			break;
@@ -931,4 +966,26 @@ int
 docroot_load(struct docroot **out, const char *root, char *err, size_t errlen)
 {
 	return docroot_load_opts(out, root, NULL, err, errlen);
+}
+
+/* ---- skipped files, named (added for the operator's start and reload lines) ---- */
+
+#define DOCROOT_SKIP_NAMED	5	/* named in the note; the rest only counted */
+
+/* Counts a file left out; the first few are named with WHY. */
+static void
+docroot_skip(struct docroot_table *t, const char *rel, const char *why)
+{
+	size_t len = strlen(t->skipnote);
+
+	t->skipped++;
+	if (t->skipped <= DOCROOT_SKIP_NAMED && len < sizeof(t->skipnote))
+		snprintf(t->skipnote + len, sizeof(t->skipnote) - len, "%s%s (%s)",
+		    len ? ", " : "", rel, why);
+}
+
+const char *
+docroot_skipped_note(const struct docroot *d)
+{
+	return d != NULL && d->table != NULL ? d->table->skipnote : "";
 }

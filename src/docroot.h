@@ -48,6 +48,7 @@ struct docroot_file {
 	time_t		 mtime;		/* Last-Modified */
 	char		 etag[32];	/* quoted; "" for none */
 	char		 last_modified[30];	/* mtime as an IMF-fixdate */
+	bool		 date_strong;	/* Last-Modified a strong validator */
 };
 
 /* What a lookup found. */
@@ -66,6 +67,7 @@ struct docroot_open {
 	time_t		 mtime;
 	char		 etag[32];
 	char		 last_modified[30];
+	bool		 date_strong;	/* as in struct docroot_file */
 };
 
 /* ROOT NULL: the built-in page only. 0, or -errno with message in ERR. */
@@ -95,6 +97,10 @@ const char *docroot_mime_type(const char *name);
 size_t docroot_count(const struct docroot *d);
 /* Files left out: unreadable, special, dotfiles reached by links, links leading out. */
 size_t docroot_skipped(const struct docroot *d);
+/* The first five of them with the reason, "/big.bin (larger than the 64 MiB
+ * limit), /x (Permission denied)"; "" when none. Dotfiles are not counted:
+ * they are never served, by rule. */
+const char *docroot_skipped_note(const struct docroot *d);
 /* Index rebuilds since the load (inotify), for tests and logs. */
 unsigned long docroot_generation(const struct docroot *d);
 /* Why watching failed (inotify limits), or NULL when watching or not asked. */

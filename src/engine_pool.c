@@ -395,7 +395,7 @@ pool_sweep(struct pool_reactor *r, uint64_t now)
 		epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		conn_list_remove(&r->conns, c);
 		p->nconns--;
-		conn_expire(c, p->shard);
+		conn_expire(c, p->srv, p->shard);
 		stats_conn_closed(p->shard);
 		conn_free(c);
 	}

@@ -84,7 +84,7 @@ tpc_thread(void *arg)
 	pthread_setname_np(pthread_self(), "lf-conn");
 	if (conn_worker_init(&cw, t->srv, stats_shard(t->srv->stats, -1)) < 0) {
 		log_warnx("thread-per-connection: out of memory, answering 503");
-		conn_reject(c, t->shard);
+		conn_reject(c, t->srv, t->shard);
 		stats_conn_closed(t->shard);
 		c = NULL;
 		goto out;
@@ -111,7 +111,7 @@ tpc_thread(void *arg)
 		now = stats_now_ns();
 		deadline = conn_deadline(c, cw.request_timeout_ns, cw.keepalive_timeout_ns);
 		if (now >= deadline) {
-			conn_expire(c, cw.shard);
+			conn_expire(c, t->srv, cw.shard);
 			break;
 		}
 		n = poll(pfd, 2, (int)((deadline - now) / 1000000u) + 1);
@@ -123,7 +123,7 @@ tpc_thread(void *arg)
 		}
 		c->ready_ns = stats_now_ns();
 		if (n == 0 && c->ready_ns >= deadline) {
-			conn_expire(c, cw.shard);
+			conn_expire(c, t->srv, cw.shard);
 			break;
 		}
 	}
@@ -169,7 +169,7 @@ tpc_spawn(struct tpc *t, struct conn *c)
 	errno = r;
 	log_warn("thread-per-connection: cannot start a thread, answering 503");
 	free(ta);
-	conn_reject(c, t->shard);
+	conn_reject(c, t->srv, t->shard);
 	stats_conn_closed(t->shard);
 	pthread_mutex_lock(&t->mu);
 	t->active--;

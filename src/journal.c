@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <systemd/sd-journal.h>
@@ -30,9 +31,15 @@ void
 journal_status(char *buf, size_t len, const struct server *srv,
     const struct stats_snapshot *s)
 {
-	snprintf(buf, len, "mode=%s workers=%u queue=%u | requests=%llu rps=%.1f "
-	    "p99=%lluus", lf_mode_name(srv->cfg.mode), srv->workers,
-	    srv->cfg.queue_capacity, ULL(s->requests), s->rps, ULL(s->p99_us));
+	/* thread-per-connection has neither workers nor a queue to show */
+	if (srv->cfg.mode == LF_MODE_TPC)
+		snprintf(buf, len, "mode=%s | requests=%llu rps=%.1f p99=%lluus",
+		    lf_mode_name(srv->cfg.mode), ULL(s->requests), s->rps,
+		    ULL(s->p99_us));
+	else
+		snprintf(buf, len, "mode=%s workers=%u queue=%u | requests=%llu "
+		    "rps=%.1f p99=%lluus", lf_mode_name(srv->cfg.mode), srv->workers,
+		    srv->cfg.queue_capacity, ULL(s->requests), s->rps, ULL(s->p99_us));
 }
 
 #define LF_FIELDS(srv, s)						\
@@ -67,23 +74,32 @@ void
 journal_reload(const struct server *srv, const struct stats_snapshot *s,
     const struct journal_reload *r)
 {
-	char facts[512];
+	char what[256], facts[512];
+	bool tpc = srv->cfg.mode == LF_MODE_TPC, old_tpc = r->old_mode == LF_MODE_TPC;
 
-	journal_facts(facts, sizeof(facts), srv, s);
+	/* thread-per-connection has neither workers nor a queue: claim no change */
+	if (tpc || old_tpc)
+		snprintf(what, sizeof(what), "%s -> %s", lf_mode_name(r->old_mode),
+		    lf_mode_name(srv->cfg.mode));
+	else
+		snprintf(what, sizeof(what), "%s -> %s, workers %u -> %u, queue %u -> %u",
+		    lf_mode_name(r->old_mode), lf_mode_name(srv->cfg.mode),
+		    r->old_workers, srv->workers, r->old_queue_capacity,
+		    srv->cfg.queue_capacity);
 	if (!log_to_journal()) {
-		fprintf(stderr, "lfserver: reload: old_mode=%s old_workers=%u "
-		    "old_queue_capacity=%u drain_ms=%.1f %s\n",
-		    lf_mode_name(r->old_mode), r->old_workers, r->old_queue_capacity,
-		    r->drain_ms, facts);
+		/* the words for people, then the facts for scripts (drain_ms=...) */
+		journal_facts(facts, sizeof(facts), srv, s);
+		fprintf(stderr, "lfserver: reload: %s, serving on %s, drained in %.1f ms; "
+		    "old_mode=%s drain_ms=%.1f %s\n", what, r->listen, r->drain_ms,
+		    lf_mode_name(r->old_mode), r->drain_ms, facts);
 		return;
 	}
-	sd_journal_send("MESSAGE=reload: %s -> %s, workers %u -> %u, queue %u -> %u, "
-	    "drained in %.1f ms", lf_mode_name(r->old_mode), lf_mode_name(srv->cfg.mode),
-	    r->old_workers, srv->workers, r->old_queue_capacity, srv->cfg.queue_capacity,
-	    r->drain_ms, "PRIORITY=5", "LF_EVENT=reload", LF_FIELDS(srv, s),
+	sd_journal_send("MESSAGE=reload: %s, serving on %s, drained in %.1f ms", what,
+	    r->listen, r->drain_ms, "PRIORITY=5", "LF_EVENT=reload", LF_FIELDS(srv, s),
 	    "LF_OLD_MODE=%s", lf_mode_name(r->old_mode),
 	    "LF_OLD_WORKERS=%u", r->old_workers,
 	    "LF_OLD_QUEUE_CAPACITY=%u", r->old_queue_capacity,
+	    "LF_LISTEN=%s", r->listen,
 	    "LF_DRAIN_MS=%.1f", r->drain_ms, NULL);
 }
 

@@ -18,6 +18,7 @@ struct journal_reload {
 	unsigned	old_workers;
 	unsigned	old_queue_capacity;
 	double		drain_ms;
+	const char	*listen;	/* the addresses served, "127.0.0.1:7878, ..." */
 };
 
 /* EVENT: "start", "stats", "stop". */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ listen_nodelay(int fd)
 }
 
 static int
-listen_bind(const char *addr, int *out, char *err, size_t errlen)
+listen_bind_one(const char *addr, int *out, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -82,73 +83,158 @@ listen_names_free(char **names)
 	free(names);
 }
 
-int
-listen_open(const char *addr, int **fds, size_t *n, bool *activated,
-    char *err, size_t errlen)
+/* Non-blocking and close-on-exec, as accept4() and listen_bind() make theirs. */
+static int
+listen_adopt_fd(int fd, char *err, size_t errlen)
 {
-	int k, nfds, fd, fl, *v;
-	char **names = NULL;
-	size_t m = 0;
+	int fl = fcntl(fd, F_GETFL);
 
-	nfds = sd_listen_fds_with_names(1, &names);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		snprintf(err, errlen, "socket activation: fd %d: %s", fd, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int
+listen_passed(struct listen_set *ls, char *err, size_t errlen)
+{
+	char **names = NULL;
+	int k, nfds, fd, r = 0;
+
+	memset(ls, 0, sizeof(*ls));
+	/* the environment stays for listen_admin, called once the settings are valid */
+	nfds = sd_listen_fds_with_names(0, &names);
 	if (nfds < 0) {
 		snprintf(err, errlen, "socket activation: %s", strerror(-nfds));
 		return nfds;
 	}
-	for (k = 0; k < nfds; k++)
-		if (listen_is_admin(names, k))
-			m++;
-	if ((size_t)nfds == m) {
-		/* none but the admin listener's: bind as without systemd */
-		listen_names_free(names);
-		names = NULL;
-		nfds = 0;
-	}
-	m = 0;
-	*activated = nfds > 0;
-	v = calloc(nfds > 0 ? (size_t)nfds : 1, sizeof(*v));
-	if (v == NULL) {
-		listen_names_free(names);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (nfds == 0) {
-		k = listen_bind(addr, &v[0], err, errlen);
-		if (k < 0) {
-			free(v);
-			return k;
-		}
-		*fds = v;
-		*n = 1;
+	if (nfds == 0)
 		return 0;
+	ls->fds = calloc((size_t)nfds, sizeof(*ls->fds));
+	ls->conns = calloc((size_t)nfds, sizeof(*ls->conns));
+	ls->admin = calloc((size_t)nfds, sizeof(*ls->admin));
+	if (ls->fds == NULL || ls->conns == NULL || ls->admin == NULL) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto out;
 	}
 	for (k = 0; k < nfds; k++) {
 		fd = SD_LISTEN_FDS_START + k;
-		if (listen_is_admin(names, k))
-			continue;	/* listen_admin's */
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-			snprintf(err, errlen, "socket activation: fd %d is not a listening "
-			    "stream socket (use ListenStream= in lfserver.socket)", fd);
-			free(v);
-			listen_names_free(names);
-			return -EINVAL;
+		if (listen_is_admin(names, k)) {
+			ls->admin[ls->nadmin++] = fd;	/* listen_admin's */
+			continue;
 		}
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-		    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-			k = -errno;
-			snprintf(err, errlen, "socket activation: fd %d: %s", fd, strerror(errno));
-			free(v);
-			listen_names_free(names);
-			return k;
+		if (names != NULL && strcmp(names[k], LISTEN_FDNAME_CONN) == 0 &&
+		    sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
+			ls->conns[ls->nconns++] = fd;
+		} else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+			listen_nodelay(fd);
+			ls->fds[ls->n++] = fd;
+		} else {
+			snprintf(err, errlen, "socket activation: fd %d (%s) is not a "
+			    "listening stream socket (use ListenStream= in "
+			    "lfserver.socket)", fd, names != NULL ? names[k] : "?");
+			r = -EINVAL;
+			goto out;
 		}
-		listen_nodelay(fd);
-		v[m++] = fd;
+		r = listen_adopt_fd(fd, err, errlen);
+		if (r < 0)
+			goto out;
 	}
+	/* only the admin listener's (or only connections): bind as without systemd */
+	ls->activated = ls->n > 0;
+out:
 	listen_names_free(names);
-	*fds = v;
-	*n = m;
-	return 0;
+	return r;
+}
+
+int
+listen_bind(struct listen_set *ls, const char *addr, char *err, size_t errlen)
+{
+	int *v, r;
+
+	v = realloc(ls->fds, (ls->n + 1) * sizeof(*v));
+	if (v == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ls->fds = v;
+	r = listen_bind_one(addr, &v[ls->n], err, errlen);
+	if (r == 0)
+		ls->n++;
+	return r;
+}
+
+static void
+listen_format(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET && inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)))
+		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	else if (ss->ss_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a)))
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	else if (ss->ss_family == AF_UNIX)
+		snprintf(buf, len, "%s", ((const struct sockaddr_un *)ss)->sun_path);
+	else
+		snprintf(buf, len, "(family %d)", ss->ss_family);
+}
+
+void
+listen_describe(const struct listen_set *ls, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	size_t i, off = 0;
+	char one[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+
+	buf[0] = '\0';
+	for (i = 0; i < ls->n && off < len; i++) {
+		sl = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		if (getsockname(ls->fds[i], (struct sockaddr *)&ss, &sl) < 0)
+			snprintf(one, sizeof(one), "fd %d", ls->fds[i]);
+		else
+			listen_format(&ss, one, sizeof(one));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", one);
+	}
+}
+
+bool
+listen_serves(const struct listen_set *ls, const char *addr)
+{
+	struct sockaddr_storage want, ss;
+	socklen_t wl, sl;
+	size_t i;
+
+	if (config_listen_parse(addr, &want, &wl) < 0)
+		return false;
+	for (i = 0; i < ls->n; i++) {
+		sl = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		if (getsockname(ls->fds[i], (struct sockaddr *)&ss, &sl) == 0 &&
+		    sl == wl && memcmp(&ss, &want, wl) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+listen_pending(const struct listen_set *ls)
+{
+	struct pollfd pfd[32];
+	size_t i, n = 0;
+
+	for (i = 0; i < ls->n && n < 32; i++)
+		pfd[n++] = (struct pollfd){ .fd = ls->fds[i], .events = POLLIN };
+	for (i = 0; i < ls->nadmin && n < 32; i++)
+		pfd[n++] = (struct pollfd){ .fd = ls->admin[i], .events = POLLIN };
+	return n > 0 && poll(pfd, n, 0) > 0;
 }
 
 static int
@@ -190,7 +276,6 @@ listen_admin(const char *addr, int **fds, size_t *n, bool *bound_path,
 	*bound_path = false;
 	*n = 0;
 	*fds = NULL;
-	/* keep the environment: listen_open reads it next */
 	nfds = sd_listen_fds_with_names(0, &names);
 	if (nfds < 0) {
 		snprintf(err, errlen, "socket activation: %s", strerror(-nfds));
@@ -223,7 +308,7 @@ listen_admin(const char *addr, int **fds, size_t *n, bool *bound_path,
 	listen_names_free(names);
 	if (m == 0 && addr != NULL) {
 		k = addr[0] == '/' ? listen_bind_unix(addr, &v[0], err, errlen) :
-		    listen_bind(addr, &v[0], err, errlen);
+		    listen_bind_one(addr, &v[0], err, errlen);
 		if (k < 0) {
 			free(v);
 			return k;
@@ -248,4 +333,20 @@ listen_close(int *fds, size_t n)
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	free(fds);
+}
+
+void
+listen_fini(struct listen_set *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++)
+		close(ls->fds[i]);
+	for (i = 0; i < ls->nconns; i++)
+		if (ls->conns[i] >= 0)
+			close(ls->conns[i]);
+	free(ls->fds);
+	free(ls->conns);
+	free(ls->admin);
+	memset(ls, 0, sizeof(*ls));
 }

@@ -70,6 +70,7 @@ vlog(int prio, const char *fmt, va_list ap, int errnum)
 		va_end(ap);			\
 	} while (0)
 
+void log_errx(const char *fmt, ...) { LOG_BODY(3, 0); }
 void log_warn(const char *fmt, ...) { int e = errno; LOG_BODY(4, e); }
 void log_warnx(const char *fmt, ...) { LOG_BODY(4, 0); }
 void log_info(const char *fmt, ...) { LOG_BODY(6, 0); }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 void log_init(bool debug);
+/* An error the operator must fix (priority err), e.g. a bad configuration. */
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

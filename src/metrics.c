@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "metrics.h"
 
 #define ULL(x)	((unsigned long long)(x))
@@ -59,7 +60,8 @@ metrics_requests(FILE *f, struct stats *s, const struct stats_detail *d)
 			fprintf(f, "\",code=\"%uxx\"} %llu\n", c + 1, ULL(d->by_route[r][c]));
 		}
 	metrics_head(f, "lfserver_request_duration_seconds", "histogram",
-	    "Time from a request's first byte being readable to its response written.");
+	    "Time from a request's first byte being readable until its response "
+	    "starts to be written.");
 	for (c = 0; c < STATS_DURATION_BOUNDS; c++) {
 		cum += d->duration[c];
 		fprintf(f, "lfserver_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
@@ -101,6 +103,15 @@ metrics_server(FILE *f, const struct stats_snapshot *sn, const struct stats_info
 	fprintf(f, "lfserver_reloads_total{result=\"success\"} %llu\n"
 	    "lfserver_reloads_total{result=\"failure\"} %llu\n",
 	    ULL(sn->reloads), ULL(sn->reloads_failed));
+	/* conn.c's process-wide counters, relaxed atomics like the shards */
+	metrics_head(f, "lfserver_output_overflows_total", "counter",
+	    "Connections closed because the copies of their unsent responses "
+	    "passed the per-connection or total cap.");
+	fprintf(f, "lfserver_output_overflows_total %lu\n", conn_out_overflows());
+	metrics_head(f, "lfserver_output_copied_bytes", "gauge",
+	    "Bytes of unsent responses held as copies now (files are sent by "
+	    "reference and not counted).");
+	fprintf(f, "lfserver_output_copied_bytes %zu\n", conn_out_copied_total());
 	metrics_head(f, "lfserver_access_log_dropped_total", "counter",
 	    "Access log lines lost because the writer fell behind.");
 	fprintf(f, "lfserver_access_log_dropped_total %llu\n", ULL(sn->log_dropped));
@@ -242,10 +253,12 @@ metrics_json(char *buf, size_t cap, struct stats *st, const struct stats_info *i
 	    "{\"mode\":\"%s\",\"workers\":%u,\"queue_capacity\":%u,\"pid\":%d,"
 	    "\"uptime_s\":%.3f,\"requests\":%llu,\"errors\":%llu,"
 	    "\"connections\":%llu,\"connections_total\":%llu,\"queue_full\":%llu,"
-	    "\"reloads\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu}\n",
+	    "\"reloads\":%llu,\"p50_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,"
+	    "\"docroot_files\":%zu,\"docroot_skipped\":%zu,\"output_overflows\":%lu}\n",
 	    lf_mode_name(info->mode), info->workers, info->queue_capacity,
 	    (int)getpid(), s.uptime_s, ULL(s.requests), ULL(s.errors),
 	    ULL(s.connections), ULL(s.conns_opened), ULL(s.queue_full),
-	    ULL(s.reloads), ULL(s.p50_us), ULL(s.p99_us), ULL(s.max_us));
+	    ULL(s.reloads), ULL(s.p50_us), ULL(s.p99_us), ULL(s.max_us),
+	    info->docroot_files, info->docroot_skipped, conn_out_overflows());
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }

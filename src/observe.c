@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "accesslog.h"
 #include "conn.h"
 #include "handlers.h"
@@ -22,6 +24,8 @@ observe_request(const struct conn_worker *w, int fd, const struct http_request *
 	if (w->srv->alog == NULL)
 		return;
 	e.req = req;
+	e.line = NULL;
+	e.line_len = 0;
 	e.fd = fd;
 	e.status = resp->status;
 	/* an error page's body is not the handler's: it counts as none */
@@ -29,4 +33,30 @@ observe_request(const struct conn_worker *w, int fd, const struct http_request *
 	    req->method != HTTP_HEAD ? resp->body_len : 0;
 	e.us = us;
 	accesslog_request(w->srv->alog, w->shard->index, &e);
+}
+
+void
+observe_refused(const struct server *srv, struct stats_shard *sh, int fd,
+    const char *buf, size_t len, int status, uint64_t us)
+{
+	struct accesslog_entry e;
+	const char *eol;
+
+	stats_request(sh, status, us);
+	if (srv->alog == NULL)
+		return;
+	/* the first line, as far as it came; the log cuts it at its field limit */
+	eol = len > 0 ? memchr(buf, '\n', len) : NULL;
+	if (eol != NULL)
+		len = (size_t)(eol - buf);
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	e.req = NULL;
+	e.line = buf;
+	e.line_len = len;
+	e.fd = fd;
+	e.status = status;
+	e.bytes = 0;	/* an error page's body counts as none, as in observe_request */
+	e.us = us;
+	accesslog_request(srv->alog, sh->index, &e);
 }

@@ -151,6 +151,19 @@ server_docroot(const struct server *srv, const struct route *r)
 	return r->dr != NULL ? r->dr : srv->docroot;
 }
 
+void
+server_docroot_counts(const struct server *srv, size_t *files, size_t *skipped)
+{
+	size_t i;
+
+	*files = docroot_count(srv->docroot);
+	*skipped = docroot_skipped(srv->docroot);
+	for (i = 0; i < srv->routes.n; i++) {
+		*files += docroot_count(srv->docroots[i]);
+		*skipped += docroot_skipped(srv->docroots[i]);
+	}
+}
+
 const char *
 server_warning(const struct server *srv)
 {

@@ -41,6 +41,8 @@ void server_free(struct server *srv);
  * resolved into the route, else the server's. */
 const struct docroot *server_docroot(const struct server *srv, const struct route *r);
 unsigned server_online_cpus(void);
+/* Files served and left out, over the ini's docroot and every route's. */
+void server_docroot_counts(const struct server *srv, size_t *files, size_t *skipped);
 /* A problem worth a warning that did not fail the build (a docroot that
  * cannot be watched), or NULL. */
 const char *server_warning(const struct server *srv);

@@ -55,6 +55,7 @@ struct stats_shard {
 struct stats_info {
 	enum lf_mode	mode;
 	unsigned	workers, queue_capacity, reactors;
+	size_t		docroot_files, docroot_skipped;	/* served, left out */
 };
 
 struct stats {

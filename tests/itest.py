@@ -1167,9 +1167,11 @@ def scrape(port, path='/metrics'):
     return r
 
 
-COMBINED = re.compile(r'^(\S+) - - \[([^\]]+)\] "(\S+) (\S+) (HTTP/1\.\d)" '
+# the request is free text for a request the parser refused ("-" if none)
+COMBINED = re.compile(r'^(\S+) - - \[([^\]]+)\] "((?:[^"\\]|\\.)*)" '
                       r'(\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" '
                       r'"((?:[^"\\]|\\.)*)"$')
+REQUEST_LINE = re.compile(r'^(\S+) (\S+) (HTTP/1\.\d)$')
 
 
 def access_lines(path, fmt):
@@ -1186,13 +1188,16 @@ def access_lines(path, fmt):
         if not m:
             out.append({'bad': line})
             continue
-        target = m.group(4)
-        p, _, q = target.partition('?')
-        out.append({'remote': m.group(1), 'time': m.group(2),
-                    'method': m.group(3), 'path': p, 'query': q,
-                    'protocol': m.group(5), 'status': int(m.group(6)),
-                    'bytes': 0 if m.group(7) == '-' else int(m.group(7)),
-                    'referer': m.group(8), 'user_agent': m.group(9)})
+        x = {'remote': m.group(1), 'time': m.group(2), 'request': m.group(3),
+             'method': '', 'path': '', 'query': '', 'protocol': '',
+             'status': int(m.group(4)),
+             'bytes': 0 if m.group(5) == '-' else int(m.group(5)),
+             'referer': m.group(6), 'user_agent': m.group(7)}
+        r = REQUEST_LINE.match(m.group(3))
+        if r:
+            p, _, q = r.group(2).partition('?')
+            x.update(method=r.group(1), path=p, query=q, protocol=r.group(3))
+        out.append(x)
     return out
 
 
@@ -1327,6 +1332,18 @@ def cmd_observe(t, a):
     if a.format == 'json':
         t.ok(all(isinstance(x.get('duration_us'), int) for x in lines),
              '%s: json lines carry duration_us' % mode, lines[:1])
+
+    # a request the parser refuses is logged too, with its line as received
+    c = Conn(a.port)
+    c.send(b'G@T /refused-probe HTTP/1.1\r\nHost: x\r\n\r\n')
+    rr = c.response()
+    c.close()
+    refused = wait_for(lambda: [x for x in access_lines(a.log, a.format)
+                                if x.get('request') == 'G@T /refused-probe HTTP/1.1'], 3)
+    t.ok(rr.status == 400 and refused and refused[0]['status'] == 400 and
+         refused[0]['remote'] == '127.0.0.1' and 'bad' not in refused[0],
+         '%s: a request the parser refuses (400) is logged with its request line'
+         % mode, refused)
 
     # logrotate: rename, SIGUSR2, new lines go to a new file of the old name
     os.rename(a.log, a.log + '.1')
@@ -1600,15 +1617,24 @@ def cmd_reload(t, a):
     t.ok(s is not None and s['reloads'] == a.count + 1,
          'reload to [stats] interval = 1 applied', s)
     n0 = len(stats_lines(a.log))
-    time.sleep(3.5)
+    end = time.monotonic() + 3.5
+    while time.monotonic() < end:   # busy: a request every 0.2 s
+        fetch(port, '/cpu?n=10')
+        time.sleep(0.2)
     sl = stats_lines(a.log)[n0:]
     reqs = [int(m.group(1)) for m in
             (re.search(r' requests=(\d+)', ln) for ln in sl) if m]
     t.ok(3 <= len(sl) <= 5 and len(reqs) == len(sl),
-         '[stats] interval = 1: %d stats lines with requests= in 3.5 s'
+         '[stats] interval = 1, busy: %d stats lines with requests= in 3.5 s'
          % len(sl), sl)
     t.ok(reqs == sorted(reqs) and all(r > 0 for r in reqs),
          'the requests= counts never go down', reqs)
+    # idle: one entry per 5 minutes at most (the interval's last busy one aside)
+    time.sleep(1.2)
+    n1 = len(stats_lines(a.log))
+    time.sleep(3)
+    sl = stats_lines(a.log)[n1:]
+    t.ok(len(sl) == 0, '[stats] interval = 1, idle: no stats line in 3 s', sl)
 
 
 # ---------------------------------------------------------------- sd_notify

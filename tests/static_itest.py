@@ -72,6 +72,14 @@ def cmd_mkdocroot(a):
     link = os.path.join(d, 'envlink')
     if not os.path.lexists(link):
         os.symlink('.env', link)
+    # an hour old, so that each Last-Modified is a strong validator (RFC 9110
+    # 8.8.2.2: a second or more before the Date of the responses carrying it)
+    old = time.time() - 3600
+    for root, dirs, files in os.walk(d):
+        for name in files:
+            p = os.path.join(root, name)
+            if not os.path.islink(p):
+                os.utime(p, (old, old))
     return 0
 
 
@@ -180,6 +188,13 @@ def case_ranges(t, a):
              r.header('content-range') == 'bytes 10-19/%d' % n and
              r.header('content-length') == '10',
              '%s Range 10-19: 206, Content-Range, the bytes' % rel, r)
+        whole = get(a.port, rel)
+        t.ok(r.header('etag') is not None and
+             r.header('etag') == whole.header('etag') and
+             r.header('last-modified') == whole.header('last-modified') and
+             r.header('date') is not None,
+             '%s: the 206 carries Date, ETag and Last-Modified as the 200 does'
+             % rel, (r.header('etag'), whole.header('etag')))
         r = get(a.port, rel, ['Range: bytes=-7'])
         t.ok(r.status == 206 and r.body == body[-7:] and
              r.header('content-range') == 'bytes %d-%d/%d' % (n - 7, n - 1, n),
@@ -299,6 +314,32 @@ def case_validators(t, a):
                               '01 Jan 2000 00:00:00 GMT'])
         t.ok(r.status == 200, '%s If-Unmodified-Since is ignored beside '
              'If-Match' % rel, r)
+
+
+def case_future_mtime(t, a):
+    # RFC 9110 8.8.2.1: a modification date in the future is sent as now
+    path = os.path.join(a.docroot, 'future.txt')
+    with open(path, 'wb') as f:
+        f.write(b'from the future\n')
+    future = time.time() + 10 * 365 * 86400
+    os.utime(path, (future, future))
+    r = None
+    for _ in range(50):     # the docroot watcher picks the file up
+        r = get(a.port, '/future.txt')
+        if r.status == 200:
+            break
+        time.sleep(0.1)
+    lm = r.header('last-modified') if r else None
+    date = r.header('date') if r else None
+    t.ok(r is not None and r.status == 200 and lm and date and
+         email_date(lm) <= email_date(date) + 1,
+         'a file dated in the future: Last-Modified is not later than Date',
+         (lm, date))
+    # that date is the moment the file was indexed, not a second before the
+    # Date of a response: a weak validator, which If-Range may not use
+    r = get(a.port, '/future.txt', ['Range: bytes=0-3', 'If-Range: ' + (lm or '')])
+    t.ok(r.status == 200 and r.body == b'from the future\n',
+         'If-Range with a date that is not a strong validator: 200, whole', r)
 
 
 def email_date(s):
@@ -545,6 +586,8 @@ def cmd_cases(t, a):
     if a.cache_control:
         cases.append(case_cache_control)
     cases.append(case_watch if a.watch else case_nowatch)
+    if a.watch:
+        cases.append(case_future_mtime)
     run_cases(t, cases, a)
 
 

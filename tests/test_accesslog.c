@@ -153,6 +153,50 @@ test_json(void)
 	    "every field, bytes outside ASCII as \\u00HH: %s", s);
 }
 
+/* A request refused before it was parsed: its first line as received, or "-". */
+static void
+log_refused(struct accesslog *al, const char *line, int status)
+{
+	struct accesslog_entry e;
+
+	e.req = NULL;
+	e.line = line;
+	e.line_len = strlen(line);
+	e.fd = client_fd;
+	e.status = status;
+	e.bytes = 0;
+	e.us = 7;
+	accesslog_request(al, 2, &e);
+}
+
+static void
+test_refused(void)
+{
+	const char *path = tpath("refused.log"), *jpath = tpath("refused.json");
+	struct accesslog *al;
+	char err[256] = "", *s;
+
+	ok(accesslog_open(&al, path, LF_LOG_COMBINED, st, err, sizeof(err)) == 0,
+	    "accesslog_open: %s", err);
+	log_refused(al, "\x16\x03\x01 \"x", 400);
+	log_refused(al, "", 503);
+	accesslog_free(al);
+	s = slurp(path);
+	ok(strstr(s, "] \"\\x16\\x03\\x01 \\\"x\" 400 - \"-\" \"-\"\n") != NULL &&
+	    strstr(s, "] \"-\" 503 - \"-\" \"-\"\n") != NULL,
+	    "combined: a refused request's line escaped, \"-\" when none: %s", s);
+	ok(accesslog_open(&al, jpath, LF_LOG_JSON, st, err, sizeof(err)) == 0,
+	    "accesslog_open json: %s", err);
+	log_refused(al, "BREW /pot HTTP/1.1", 501);
+	accesslog_free(al);
+	s = slurp(jpath);
+	ok(strstr(s, "\",\"remote\":\"127.0.0.1\",\"method\":\"\",\"path\":\"\","
+	    "\"query\":\"\",\"protocol\":\"\",\"request\":\"BREW /pot HTTP/1.1\","
+	    "\"status\":501,\"bytes\":0,\"duration_us\":7,\"referer\":\"\","
+	    "\"user_agent\":\"\"}\n") != NULL,
+	    "json: the same keys, empty, and \"request\": %s", s);
+}
+
 static void
 test_errors(void)
 {
@@ -288,6 +332,7 @@ main(void)
 	}
 	test_combined();
 	test_json();
+	test_refused();
 	test_errors();
 	test_flush_and_reopen();
 	test_stuck_writer();

@@ -77,12 +77,12 @@ else
 fi
 lf_py endpoints --port "$p2" --pid "$LF_PID" --mode lockfree --workers 2
 
-grep -q 'serving on sockets from systemd' "$LF_LOG"
-lf_ok $? "the log says it serves on sockets from systemd"
+grep -q "serving on 127.0.0.1:$p1, 127.0.0.1:$p2 (from systemd)" "$LF_LOG"
+lf_ok $? "the start line names both addresses systemd passed"
 [ $? -eq 0 ] || lf_dump_log
 lf_refused "$unused"
 lf_ok $? "the ini's listen address ($unused) is not bound"
-grep -q -- '--listen ignored' "$LF_LOG" && lf_refused "$unused2"
+grep -q -- "--listen 127.0.0.1:$unused2 ignored" "$LF_LOG" && lf_refused "$unused2"
 lf_ok $? "-l 127.0.0.1:$unused2 is ignored with a warning and not bound"
 
 # a reload keeps the sockets systemd passed

@@ -2,6 +2,8 @@
 # test_cli.sh - lfserver's command line: --help, --version, bad options,
 # --check-config on good and bad files (every error names FILE:LINE and the
 # key), bad option values, and nothing left listening after a failed start.
+# Exit statuses (lfserver(8)): 64 for bad usage (one line, not the whole
+# help), 78 (EX_CONFIG) for a bad configuration, 1 for other failures.
 
 . "${srcdir:-.}/tests/lib.sh"
 lf_init
@@ -25,15 +27,17 @@ has()
 	done
 }
 
-# expect_fail NAME WHAT TEXT...: exit 1 and every TEXT on stderr
+# expect_fail NAME WHAT TEXT...: exit $WANT (default 78, EX_CONFIG) and
+# every TEXT on stderr
 expect_fail()
 {
 	_n=$1
 	_what=$2
+	_want=${WANT:-78}
 	shift 2
-	has "$_n" err "$@" && [ "$RC" -eq 1 ] && ! has "$_n" out "configuration OK"
+	has "$_n" err "$@" && [ "$RC" -eq "$_want" ] && ! has "$_n" out "configuration OK"
 	_r=$?
-	lf_ok $_r "$_what: exit 1 (got $RC), stderr names: $*"
+	lf_ok $_r "$_what: exit $_want (got $RC), stderr names: $*"
 	if [ $_r -ne 0 ]; then
 		lf_diag "$LF_TMP/$_n.err"
 		lf_diag "$LF_TMP/$_n.out"
@@ -64,14 +68,24 @@ for opt in --version -V; do
 	[ $RC -eq 0 ]
 	lf_ok $((r + $?)) "$opt: exit 0 (got $RC), prints '$out' (config.h: ${version:-?})"
 done
+# usage errors: one line saying what is wrong and a pointer to --help
+usage_error()
+{
+	WANT=64 expect_fail "$@" "lfserver --help"
+	[ "$(wc -l < "$LF_TMP/$1.err")" -eq 2 ] && ! has "$1" err "usage:"
+	lf_ok $? "$2: two lines on stderr, not the whole usage"
+	[ $? -eq 0 ] || lf_diag "$LF_TMP/$1.err"
+}
 lf_run bad --bogus-option
-expect_fail bad "an unknown option --bogus-option" "bogus-option" "usage:"
+usage_error bad "an unknown option --bogus-option" "unknown option '--bogus-option'"
 lf_run bad -x
-expect_fail bad "an unknown option -x" "usage:"
+usage_error bad "an unknown option -x" "unknown option '-x'"
 lf_run bad -c
-expect_fail bad "-c without its argument" "usage:"
+usage_error bad "-c without its argument" "'-c' needs a value"
 lf_run bad -t -c "$d/none.ini" stray
-expect_fail bad "a stray argument" "stray"
+usage_error bad "a stray argument" "unexpected argument 'stray'"
+lf_run bad --reload=abc
+usage_error bad "--reload with a bad pid" "'abc' is not a process id"
 
 # A good configuration with every key, a docroot and a routes file.
 mkdir -p "$d/www" "$d/conf"
@@ -117,7 +131,7 @@ lf_run good -t -c "$good" -m thread-per-connection -w 0
 [ $RC -eq 0 ] && has good out "configuration OK"
 lf_ok $? "-t with -m thread-per-connection -w 0: exit 0 (got $RC)"
 
-# Bad files: exit 1, "FILE:LINE" and the key on stderr.
+# Bad files: exit 78, "FILE:LINE" and the key on stderr.
 # bad NAME LINE KEY < CONTENT: writes $d/conf/NAME.ini and checks it.
 bad()
 {
@@ -230,17 +244,17 @@ for args in "-w abc" "-w 5000" "--workers=-1" "-m fast" "--mode 4" "-q 0" \
 	expect_fail opt "'-t $args'" "$o"
 done
 
-# A failed start: exit 1 and nothing left listening on the port.
+# A failed start: exit 78 and nothing left listening on the port.
 port=$(lf_free_port)
 for args in "-c $d/conf/unknown-key.ini" "-c $good -w abc" \
     "-c $d/conf/no-such.ini" "-c $good -m 9"; do
 	# shellcheck disable=SC2086
 	lf_run start $args -l "127.0.0.1:$port"
-	[ $RC -eq 1 ] && lf_refused "$port"
-	lf_ok $? "a start with '$args' exits 1 (got $RC) and nothing listens on $port"
+	[ $RC -eq 78 ] && lf_refused "$port"
+	lf_ok $? "a start with '$args' exits 78 (got $RC) and nothing listens on $port"
 done
 
-# A port that is taken: exit 1 naming the address, not a hang.
+# A port that is taken: exit 1 (not a configuration error) naming the address, not a hang.
 python3 -c 'import socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -252,7 +266,7 @@ LF_PIDS="$LF_PIDS $holder"
 lf_wait_for 50 -s "$d/holder.port"
 hport=$(cat "$d/holder.port")
 lf_run inuse -c "$good" -l "127.0.0.1:$hport"
-expect_fail inuse "a start on a port in use" "127.0.0.1:$hport" "in use"
+WANT=1 expect_fail inuse "a start on a port in use" "127.0.0.1:$hport" "in use"
 kill "$holder"
 wait "$holder" 2>/dev/null
 lf_forget "$holder"

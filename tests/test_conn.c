@@ -4,18 +4,23 @@
  * in order, a GET body read and dropped, 413 for a body too large to drop,
  * a response the peer does not read deferred (defer_writes) and finished
  * later, the per-turn bound (CONN_MORE with the rest kept), 408 when an
- * incomplete request expires, and the peer's EOF.
+ * incomplete request expires, and the peer's EOF. Every answer is counted
+ * before it is written, and refused requests (400, 408, 503) reach the
+ * access log.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "conn.h"
 #include "server.h"
 #include "stats.h"
@@ -225,7 +230,7 @@ test_expire(void)
 
 	ok(conn_deadline(c, rto, kto) == c->idle_since_ns + kto,
 	    "an idle connection expires after keepalive_timeout");
-	conn_expire(c, w.shard);
+	conn_expire(c, srv, w.shard);
 	out = hear(NULL);
 	ok(out[0] == '\0', "an idle one expires silently");
 	free(out);
@@ -234,11 +239,143 @@ test_expire(void)
 	    "an incomplete request: wait, its first byte timed");
 	ok(conn_deadline(c, rto, kto) == c->partial_since_ns + rto,
 	    "it expires after request_timeout");
-	conn_expire(c, w.shard);
+	conn_expire(c, srv, w.shard);
 	out = hear(NULL);
 	ok(strncmp(out, "HTTP/1.1 408 ", 13) == 0, "expiring it answers 408 (got %.20s)", out);
 	free(out);
 	done(c);
+}
+
+/* The file PATH, NUL-terminated (malloc'ed), or NULL. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	buf = malloc(1 << 16);
+	n = buf != NULL ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+	if (buf != NULL)
+		buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A connection thread (its writes wait in poll) serving C, for test_counted_first. */
+struct blocked {
+	struct conn		*c;
+	struct conn_worker	 w;
+	atomic_bool		 done;
+};
+
+static void *
+blocked_serve(void *arg)
+{
+	struct blocked *b = arg;
+
+	conn_serve(b->c, &b->w);
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+/*
+ * A response is counted before it is written: while its write waits for a
+ * client that does not read, /metrics already shows it. Counted after the
+ * write, a client could read its answer and scrape before it was counted
+ * (seen once under ASan in the observe integration test).
+ */
+static void
+test_counted_first(void)
+{
+	static const char *const reqs[] = {
+		"GET /cpu?n=10 HTTP/1.1\r\nHost: t\r\n\r\n",
+		"G@T / HTTP/1.1\r\nHost: t\r\n\r\n",	/* the parser refuses it */
+	};
+	char junk[4096];
+	struct blocked b;
+	pthread_t th;
+	uint64_t before;
+	bool counted;
+	size_t i;
+	int small = 4096, k;
+
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		memset(&b, 0, sizeof(b));
+		b.c = pair();
+		if (conn_worker_init(&b.w, srv, stats_shard(st, 1)) < 0)
+			return;
+		b.w.defer_writes = false;	/* as a connection thread */
+		setsockopt(b.c->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+		setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		memset(junk, 'j', sizeof(junk));
+		while (send(b.c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		say(reqs[i]);
+		before = atomic_load(&b.w.shard->requests);
+		pthread_create(&th, NULL, blocked_serve, &b);
+		counted = false;
+		for (k = 0; k < 10000 && !counted; k++) {
+			counted = atomic_load(&b.w.shard->requests) == before + 1;
+			if (!counted)
+				usleep(1000);
+		}
+		ok(counted && !atomic_load(&b.done),
+		    "%s: counted while its response waits to be written",
+		    i == 0 ? "a request" : "a refused request");
+		while (!atomic_load(&b.done)) {
+			while (recv(peer, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+				;
+			usleep(1000);
+		}
+		pthread_join(th, NULL);
+		conn_worker_fini(&b.w);
+		done(b.c);
+	}
+}
+
+/*
+ * Requests refused before they are parsed whole are in the access log: the
+ * parser's 400 with its request line, 408 with the part that came, 503
+ * (nothing read) as "-".
+ */
+static void
+test_refused_logged(void)
+{
+	char err[256] = "", *log, *out;
+	struct conn *c;
+
+	if (!ok(accesslog_open(&srv->alog, tpath("access.log"), LF_LOG_COMBINED,
+	    st, err, sizeof(err)) == 0, "an access log: %s", err))
+		return;
+	c = pair();
+	say("G@T /bad HTTP/1.1\r\nHost: t\r\n\r\n");
+	ok(conn_serve(c, &w) == CONN_CLOSE, "a request the parser refuses: closed");
+	out = hear(NULL);
+	ok(strncmp(out, "HTTP/1.1 400 ", 13) == 0, "after a 400 (got %.20s)", out);
+	free(out);
+	done(c);
+	c = pair();
+	say("GET /slow HTTP/1.1\r\nHo");
+	conn_serve(c, &w);
+	conn_expire(c, srv, w.shard);
+	free(hear(NULL));
+	done(c);
+	c = pair();
+	conn_reject(c, srv, w.shard);	/* frees c */
+	close(peer);
+	accesslog_free(srv->alog);	/* writes what is buffered */
+	srv->alog = NULL;
+	log = slurp(tpath("access.log"));
+	ok(log != NULL && strstr(log, "\"G@T /bad HTTP/1.1\" 400 - \"-\" \"-\"\n") != NULL,
+	    "a 400 is logged with its request line as received");
+	ok(log != NULL && strstr(log, "\"GET /slow HTTP/1.1\" 408 - \"-\" \"-\"\n") != NULL,
+	    "a 408 with the request line that came");
+	ok(log != NULL && strstr(log, "\"-\" 503 - \"-\" \"-\"\n") != NULL,
+	    "a 503 with \"-\" for the request it never read");
+	free(log);
 }
 
 int
@@ -272,6 +409,8 @@ main(void)
 	test_deferred();
 	test_turn_bound();
 	test_expire();
+	test_counted_first();
+	test_refused_logged();
 
 	conn_worker_fini(&w);
 	server_free(srv);

@@ -188,6 +188,20 @@ test_tree(void)
 	 * sub/dotlink2 */
 	ok(docroot_skipped(d) == 9, "9 entries skipped (got %zu)",
 	    docroot_skipped(d));
+	{
+		const char *note = docroot_skipped_note(d);
+		int named = 0;
+		const char *q;
+
+		for (q = note; (q = strstr(q, " (")) != NULL; q++)
+			named++;
+		ok(named == 5, "the skipped note names the first 5 with a reason "
+		    "(%d): %s", named, note);
+		ok((strstr(note, "(a link to a dotfile)") != NULL ||
+		    strstr(note, "/fifo (not a regular file)") != NULL ||
+		    strstr(note, "(a link leading out of the docroot)") != NULL) &&
+		    strstr(note, ".hidden") == NULL, "... e.g. %s", note);
+	}
 
 	ok(has(d, "/", "<h1>root</h1>\n", html), "/ serves index.html");
 	ok(has(d, "/index.html", "<h1>root</h1>\n", html), "/index.html");

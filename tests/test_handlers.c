@@ -267,8 +267,15 @@ main(void)
 		snprintf(raw, sizeof(raw), "HEAD / HTTP/1.1\r\nHost: x\r\nIf-Match: \"other\"\r\n"
 		    "If-None-Match: %s\r\n\r\n", tag);
 		ok(get(raw, &resp) == 412, "if-match-before-if-none-match: 412, not 304");
-		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n",
-		    &resp) == 200, "if-unmodified-since-no-date: ignored without a modification date");
+		/* the built-in page's Last-Modified and its conditions agree */
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT\r\n\r\n",
+		    &resp) == 412, "if-unmodified-since-before: the built-in page's date is later: 412");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Unmodified-Since: Thu, 26 Nov 2026 00:00:00 GMT\r\n\r\n",
+		    &resp) == 200, "if-unmodified-since-its-date: 200");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT\r\n\r\n",
+		    &resp) == 200, "if-modified-since-before: the built-in page is newer: 200");
+		ok(get("GET / HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Thu, 26 Nov 2026 00:00:00 GMT\r\n\r\n",
+		    &resp) == 304, "if-modified-since-its-date: 304");
 	}
 	ok(get("GET /cpu?n=10 HTTP/1.1\r\nHost: x\r\nIf-Match: \"x\"\r\n\r\n", &resp) == 412 &&
 	    resp.body == NULL, "if-match-no-etag: a handler without validators, If-Match \"x\": 412");

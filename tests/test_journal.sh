@@ -57,6 +57,12 @@ try:
     urllib.request.urlopen('http://127.0.0.1:%s/missing.txt' % port)
 except urllib.error.HTTPError:
     pass
+# a request the parser refuses (400): logged with LF_REQUEST
+import socket
+s = socket.create_connection(('127.0.0.1', int(port)))
+s.sendall(b'G@T /jrefused HTTP/1.1\r\nHost: x\r\n\r\n')
+s.recv(4096)
+s.close()
 PY
 # the writer flushes within a second
 n=0
@@ -66,7 +72,7 @@ while [ $i -lt 40 ]; do
 	journalctl -D "$LF_TMP/journal" -o json LF_EVENT=access > "$LF_TMP/access.json" 2>/dev/null
 	# (lf_start's own probe is logged too)
 	n=$(grep -c -E '"LF_PATH" *: *"/(cpu|missing.txt)"' "$LF_TMP/access.json")
-	[ "$n" -ge 6 ] && break
+	[ "$n" -ge 6 ] && grep -q '"LF_REQUEST"' "$LF_TMP/access.json" && break
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -90,8 +96,12 @@ print(1 if sorted(e.get('LF_QUERY') for e in cpu) == ['n=7&j=%d' % i for i in ra
 print(1 if len(miss) == 1 and good(miss[0], 404) else 0)
 print(1 if all(e.get('LF_BYTES', '').isdigit() for e in es) and
       all(int(e['LF_BYTES']) > 0 for e in cpu) else 0)
+bad = [e for e in es if e.get('LF_REQUEST') == 'G@T /jrefused HTTP/1.1']
+print(1 if len(bad) == 1 and bad[0].get('LF_STATUS') == '400' and
+      'LF_METHOD' not in bad[0] and bad[0].get('LF_REMOTE') == '127.0.0.1' and
+      '"G@T /jrefused HTTP/1.1" 400 ' in bad[0].get('MESSAGE', '') else 0)
 PY
-{ read -r a; read -r b; read -r c; read -r d; } < "$LF_TMP/check"
+{ read -r a; read -r b; read -r c; read -r d; read -r e; } < "$LF_TMP/check"
 [ "$a" = 1 ]
 lf_ok $? "/cpu entries: LF_STATUS 200, LF_METHOD, LF_REMOTE, LF_PROTOCOL, LF_DURATION_US, LF_USER_AGENT, _PID, MESSAGE"
 [ "$b" = 1 ]
@@ -100,6 +110,8 @@ lf_ok $? "LF_QUERY holds each request's query"
 lf_ok $? "the miss is logged with LF_STATUS 404 and LF_PATH"
 [ "$d" = 1 ]
 lf_ok $? "LF_BYTES is the body size"
-[ "$a$b$c$d" = 1111 ] || sed 's/^/#   /' "$LF_TMP/access.json" | head -3
+[ "$e" = 1 ]
+lf_ok $? "a request the parser refuses: LF_REQUEST with its line, LF_STATUS 400, no LF_METHOD"
+[ "$a$b$c$d$e" = 11111 ] || sed 's/^/#   /' "$LF_TMP/access.json" | head -3
 lf_stop
 lf_done

@@ -40,7 +40,8 @@ lf_ok $rc "promtool check metrics accepts it"
 for name in lfserver_requests_total lfserver_request_duration_seconds_bucket \
     lfserver_connections_open lfserver_connections_accepted_total \
     lfserver_queue_depth lfserver_queue_full_total lfserver_workers \
-    lfserver_reloads_total lfserver_build_info process_cpu_seconds_total \
+    lfserver_reloads_total lfserver_build_info lfserver_output_overflows_total \
+    lfserver_output_copied_bytes process_cpu_seconds_total \
     process_resident_memory_bytes process_open_fds process_max_fds \
     process_start_time_seconds; do
 	grep -q "^$name[ {]" "$LF_TMP/metrics"

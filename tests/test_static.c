@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "metrics.h"
 #include "docroot.h"
 #include "handlers.h"
 #include "mime.h"
@@ -319,6 +321,22 @@ test_defer(void)
 	ok(st == CONN_CLOSE && conn_out_overflows() == caps + 1 &&
 	    conn_out_copied_total() == 0,
 	    "past the total cap: the connection is closed, and counted");
+	{
+		static const char copied[] = "\nlfserver_output_copied_bytes 0\n";
+		char want[64], json[1024], *text = NULL;
+		size_t tlen = 0;
+
+		snprintf(want, sizeof(want), "\nlfserver_output_overflows_total %lu\n",
+		    caps + 1);
+		ok(metrics_prometheus(srv->stats, &text, &tlen) == 0 && text != NULL &&
+		    memmem(text, tlen, want, strlen(want)) != NULL &&
+		    memmem(text, tlen, copied, sizeof(copied) - 1) != NULL,
+		    "/metrics shows it: lfserver_output_overflows_total %lu", caps + 1);
+		free(text);
+		snprintf(want, sizeof(want), "\"output_overflows\":%lu}", caps + 1);
+		ok(metrics_json(json, sizeof(json), srv->stats, &(struct stats_info){ 0 }) > 0 &&
+		    strstr(json, want) != NULL, "and /stats: %s", json);
+	}
 	conn_free(c);
 	close(sv[1]);
 	conn_out_set_total_max(CONN_OUT_TOTAL_MAX);
@@ -357,6 +375,20 @@ main(void)
 	}
 	snprintf(path, sizeof(path), "%s/big.txt", top);
 	ok(truncate(path, 200000) == 0, "big.txt made");
+	{
+		/* an hour old: a Last-Modified a second or more before now is a
+		 * strong validator (If-Range may use it), one of this second not */
+		static const char *const names[] = { "ten.txt", "d/index.html",
+		    "v.css", "v.css.gz", "v.css.br", "big.txt", "hundred.bin" };
+		struct timeval tv[2] = { { time(NULL) - 3600, 0 },
+		    { time(NULL) - 3600, 0 } };
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", top, names[i]);
+			utimes(path, tv);
+		}
+	}
 	config_init(&cfg);
 	cfg.static_memory_max = 100000;
 	cfg.docroot_watch = false;

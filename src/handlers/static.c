@@ -206,7 +206,8 @@ static_range(const char *v, size_t len, uint64_t size, uint64_t *first,
 
 /* If-Range: true when the representation is still the one the client has. */
 static bool
-static_if_range(const struct http_request *req, const char *etag, time_t mtime)
+static_if_range(const struct http_request *req, const char *etag, time_t mtime,
+    bool date_strong)
 {
 	const char *v = req->if_range;
 	size_t n = req->if_range_len;
@@ -216,7 +217,8 @@ static_if_range(const struct http_request *req, const char *etag, time_t mtime)
 		return false;	/* a weak tag never matches strongly */
 	if (n >= 1 && v[0] == '"')
 		return strlen(etag) == n && memcmp(v, etag, n) == 0;
-	return http_parse_date(v, n, &t) == 0 && t == mtime;
+	/* RFC 9110 13.1.5: a date must be a strong validator, and exact */
+	return date_strong && http_parse_date(v, n, &t) == 0 && t == mtime;
 }
 
 /* Appends a header line to resp->hdrs; false (and nothing added) if it does not fit. */
@@ -349,6 +351,7 @@ handler_static(const struct server *srv, const struct route *rt,
 	time_t mtime, ims;
 	const char *etag, *lastmod;
 	int q_br, q_gzip, rc;
+	bool strong;
 
 	static_accept(req->accept_encoding, req->accept_encoding_len, &q_br,
 	    &q_gzip);
@@ -365,6 +368,7 @@ handler_static(const struct server *srv, const struct route *rt,
 	if (hit.file->data != NULL) {
 		len = hit.file->len;
 		mtime = hit.file->mtime;
+		strong = hit.file->date_strong;
 		etag = hit.file->etag;
 		lastmod = hit.file->last_modified;
 	} else {
@@ -376,6 +380,7 @@ handler_static(const struct server *srv, const struct route *rt,
 		resp->fd = o.fd;
 		len = o.len;
 		mtime = o.mtime;
+		strong = o.date_strong;
 		memcpy(resp->etag_buf, o.etag, sizeof(o.etag));
 		etag = resp->etag_buf;
 		memcpy(resp->date_buf, o.last_modified, sizeof(o.last_modified));
@@ -425,7 +430,7 @@ handler_static(const struct server *srv, const struct route *rt,
 	first = 0;
 	last = len - 1;
 	if (req->range != NULL && req->method == HTTP_GET &&
-	    (req->if_range == NULL || static_if_range(req, etag, mtime))) {
+	    (req->if_range == NULL || static_if_range(req, etag, mtime, strong))) {
 		switch (static_range(req->range, req->range_len, len, &first, &last)) {
 		case RANGE_NONE:
 			first = 0;

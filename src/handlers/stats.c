@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "handlers.h"
+#include "server.h"
 #include "metrics.h"
 
 void
@@ -20,6 +21,8 @@ handler_stats(const struct server *srv, const struct route *rt,
 		.queue_capacity = srv->cfg.queue_capacity,
 	};
 	int n;
+
+	server_docroot_counts(srv, &info.docroot_files, &info.docroot_skipped);
 
 	if (!srv->cfg.public_stats) {
 		resp->status = 404;

@@ -14,7 +14,8 @@
 # files into $nspawn_root and calls nspawn_boot UNIT.
 
 NSPAWN_SUITE=bookworm
-NSPAWN_PKGS=systemd,systemd-sysv,dbus,procps,curl,libinih1,libconfig9
+# not procps: ExecReload= is "lfserver --reload", no /bin/kill
+NSPAWN_PKGS=systemd,systemd-sysv,dbus,curl,libinih1,libconfig9
 NSPAWN_CACHE=${LF_CI_CACHE:-/var/cache/lfserver-ci}
 
 nspawn_work=
