@@ -346,16 +346,49 @@ docroot_file_open(const struct docroot_file *f, struct docroot_open *o)
 	return 0;
 }
 
+/*
+ * The current index's counts and note, read under the lock: the watcher
+ * thread may swap in a new index and free the old one at any moment.
+ */
+static void
+docroot_read_summary(const struct docroot *cd, size_t *files, size_t *skipped,
+    char *note, size_t notelen)
+{
+	struct docroot *d = (struct docroot *)cd;
+
+	*files = *skipped = 0;
+	if (note != NULL && notelen > 0)
+		note[0] = '\0';
+	if (d == NULL)
+		return;
+	if (d->watching)
+		pthread_rwlock_rdlock(&d->lock);
+	if (d->table != NULL) {
+		*files = d->table->nfiles;
+		*skipped = d->table->skipped;
+		if (note != NULL && notelen > 0)
+			snprintf(note, notelen, "%s", d->table->skipnote);
+	}
+	if (d->watching)
+		pthread_rwlock_unlock(&d->lock);
+}
+
 size_t
 docroot_count(const struct docroot *d)
 {
-	return d != NULL && d->table != NULL ? d->table->nfiles : 0;
+	size_t files, skipped;
+
+	docroot_read_summary(d, &files, &skipped, NULL, 0);
+	return files;
 }
 
 size_t
 docroot_skipped(const struct docroot *d)
 {
-	return d != NULL && d->table != NULL ? d->table->skipped : 0;
+	size_t files, skipped;
+
+	docroot_read_summary(d, &files, &skipped, NULL, 0);
+	return skipped;
 }
 
 unsigned long
@@ -985,7 +1018,10 @@ docroot_skip(struct docroot_table *t, const char *rel, const char *why)
 }
 
 const char *
-docroot_skipped_note(const struct docroot *d)
+docroot_skipped_note(const struct docroot *d, char *buf, size_t len)
 {
-	return d != NULL && d->table != NULL ? d->table->skipnote : "";
+	size_t files, skipped;
+
+	docroot_read_summary(d, &files, &skipped, buf, len);
+	return buf;
 }

@@ -99,8 +99,9 @@ size_t docroot_count(const struct docroot *d);
 size_t docroot_skipped(const struct docroot *d);
 /* The first five of them with the reason, "/big.bin (larger than the 64 MiB
  * limit), /x (Permission denied)"; "" when none. Dotfiles are not counted:
- * they are never served, by rule. */
-const char *docroot_skipped_note(const struct docroot *d);
+ * they are never served, by rule. Copied into BUF (LEN bytes; 512 holds
+ * it all), which is returned: the watcher may replace the index meanwhile. */
+const char *docroot_skipped_note(const struct docroot *d, char *buf, size_t len);
 /* Index rebuilds since the load (inotify), for tests and logs. */
 unsigned long docroot_generation(const struct docroot *d);
 /* Why watching failed (inotify limits), or NULL when watching or not asked. */

@@ -279,12 +279,16 @@ daemon_stats_tick(struct daemon *d, uint64_t now)
 static void
 daemon_log_docroot(const char *root, const struct docroot *dr)
 {
-	if (docroot_skipped(dr) == 0)
+	char note[512];
+	size_t skipped = docroot_skipped(dr);
+
+	if (skipped == 0)
 		log_info("docroot %s: %zu files", root, docroot_count(dr));
 	else
 		log_warnx("docroot %s: %zu files, %zu skipped: %s%s", root,
-		    docroot_count(dr), docroot_skipped(dr), docroot_skipped_note(dr),
-		    docroot_skipped(dr) > 5 ? ", ..." : "");
+		    docroot_count(dr), skipped,
+		    docroot_skipped_note(dr, note, sizeof(note)),
+		    skipped > 5 ? ", ..." : "");
 }
 
 static void
