@@ -1183,6 +1183,18 @@ def run_point(pt, args, ctx, idx, total, t0, done_est, total_est):
 	return rows
 
 
+def strace_calls(lines):
+	"""Calls per system call name from strace -c's table, without its
+	last row, which sums the others (counted, it doubled syscalls/req)."""
+	calls = {}
+	for line in lines:
+		m = re.match(r'^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)'
+		    r'(?:\s+\d+)?\s+(\w+)\s*$', line)
+		if m and m.group(2) != 'total':
+			calls[m.group(2)] = int(m.group(1))
+	return calls
+
+
 def count_syscalls(pt, srv, client_prefix, args):
 	"""One extra, sampled run with strace -c attached to every server
 	thread: futex and epoll_wait calls and all system calls per request.
@@ -1205,14 +1217,9 @@ def count_syscalls(pt, srv, client_prefix, args):
 	parse = parse_ab if pt['tool'] == 'ab' else parse_wrk
 	res = check_result(pt, srv, cargv, rc, out, parse)
 	n = res['completed']
-	calls = {}
 	try:
 		with open(outf) as f:
-			for line in f:
-				m = re.match(r'^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)'
-				    r'(?:\s+\d+)?\s+(\w+)\s*$', line)
-				if m:
-					calls[m.group(2)] = int(m.group(1))
+			calls = strace_calls(f)
 	except OSError:
 		return {}
 	total = sum(calls.values())

@@ -8,6 +8,12 @@
  * waiter re-checks its predicate under the mutex.  A signal is sent only when
  * a thread is recorded as waiting in that direction, which keeps the common,
  * uncontended case to one lock/unlock pair.
+ *
+ * A producer waiting on a full queue is signalled once the queue is down to
+ * half its capacity (lockq_room), not at the first pop, so that it pushes a
+ * batch before the queue is full again; consumers pop until the queue is
+ * empty, so that pop always comes.  Signalled at every pop, the pool's
+ * reactor and workers took turns one item at a time.
  */
 
 #include <errno.h>
@@ -121,6 +127,13 @@ lockq_take(struct lockq *q)
 	return item;
 }
 
+/* Called with the lock held after a pop: whether to wake a producer. */
+static inline bool
+lockq_room(const struct lockq *q)
+{
+	return q->push_waiters > 0 && q->count <= q->capacity / 2;
+}
+
 bool
 lockq_try_push(struct lockq *q, void *item)
 {
@@ -150,7 +163,7 @@ lockq_try_pop(struct lockq *q, void **item)
 		return false;
 	}
 	*item = lockq_take(q);
-	wake = q->push_waiters > 0;
+	wake = lockq_room(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_full);
@@ -188,7 +201,7 @@ lockq_pop(struct lockq *q)
 		q->pop_waiters--;
 	}
 	item = lockq_take(q);
-	wake = q->push_waiters > 0;
+	wake = lockq_room(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_full);

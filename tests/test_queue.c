@@ -12,8 +12,11 @@
  * slower.
  */
 
+#include "config.h"
+
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -272,6 +275,29 @@ test_stress(enum queue_kind kind, size_t nprod, size_t ncons, size_t cap,
 	queue_free(s.q);
 }
 
+/*
+ * Confined to one CPU, a queue made then waits by yielding before it
+ * sleeps, the locked kind too (queue.c): the same waits and the same
+ * exchanges must hold on that path.
+ */
+static void
+test_one_cpu(size_t items)
+{
+	cpu_set_t	 set;
+	int		 cpu = sched_getcpu(), kind;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	if (!ok(sched_setaffinity(0, sizeof(set), &set) == 0,
+	    "confined to one CPU"))
+		return;
+	for (kind = QUEUE_LOCKFREE; kind <= QUEUE_LOCKED; kind++) {
+		test_waits(kind);
+		test_stress(kind, 2, 2, 1, items ? items : default_items[kind]);
+		test_stress(kind, 4, 1, 7, items ? items : default_items[kind]);
+	}
+}
+
 int
 main(void)
 {
@@ -294,5 +320,6 @@ main(void)
 				test_stress(kind, shapes[i][0], shapes[i][1],
 				    caps[j], items ? items :
 				    default_items[kind]);
+	test_one_cpu(items);
 	return done_testing();
 }
