@@ -909,7 +909,7 @@ def server_knows(binary, line):
 
 def build_plan(args, prof, ncpu):
 	R = args.repeats if args.repeats else prof['repeats']
-	TR = args.repeats if args.repeats else prof['target_repeats']
+	TR = args.target_repeats or args.repeats or prof['target_repeats']
 	modes = [m for m in MODES if m in args.modes]
 	pools = [m for m in POOL_MODES if m in modes]
 	singles = [m for m in modes if m not in POOL_MODES]
@@ -1338,6 +1338,9 @@ def main():
 	ap.add_argument('--repeats', type=int, default=0,
 	    help='runs per point, the median is kept (default: the profile\'s: '
 	    'quick 3; full 3 for the grids and 5 for the targets)')
+	ap.add_argument('--target-repeats', type=int, default=0,
+	    help='rounds of the target experiments (static, cpu, io, onecpu, '
+	    'reactors), overriding --repeats for them')
 	ap.add_argument('--experiments', default=','.join(DEFAULT_EXPERIMENTS),
 	    help='comma list of %s (default: all but reactors, which needs a '
 	    'server with the reactors setting, peers and accesslog, the '

@@ -87,8 +87,12 @@ def make_docroot(d, big_mib):
 
 
 def run_wrk(port, path, a):
+	# --timeout: one 100 MiB response to each of 16 connections sharing a
+	# loopback can take longer than wrk's default 2 s, which it counts as
+	# a socket error for either server
 	argv = ['wrk', '-t', str(a.threads), '-c', str(a.connections), '-d',
-	    '%ds' % a.duration, '--latency', 'http://127.0.0.1:%d%s' % (port, path)]
+	    '%ds' % a.duration, '--timeout', '30s', '--latency',
+	    'http://127.0.0.1:%d%s' % (port, path)]
 	p = subprocess.run(argv, capture_output=True, text=True,
 	    timeout=a.duration + 60)
 	if p.returncode != 0:
