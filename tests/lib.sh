@@ -100,6 +100,21 @@ lf_done()
 	exit 0
 }
 
+# lf_tap_merge WHAT: takes over the "COUNT FAILS" a Python client wrote to
+# $LF_TMP/tap (itest.py, or a script's own heredoc client continuing the
+# numbering); none handed back is a failure of its own, "WHAT ran to the
+# end". Sets lf_tap_fails to the client's failures (-1 when none came back).
+lf_tap_merge()
+{
+	lf_tap_fails=-1
+	if [ -s "$LF_TMP/tap" ]; then
+		read -r TAP_N lf_tap_fails < "$LF_TMP/tap"
+		TAP_FAIL=$((TAP_FAIL + lf_tap_fails))
+	else
+		lf_ok 1 "$1 ran to the end"
+	fi
+}
+
 # lf_py SUBCOMMAND ARGS...: runs itest.py cases, continuing the numbering.
 # A crash (no count handed back) is a failure of its own.
 lf_py()
@@ -107,14 +122,8 @@ lf_py()
 	rm -f "$LF_TMP/tap"
 	python3 "$LF_ITEST" --tap-start "$TAP_N" --tap-file "$LF_TMP/tap" "$@"
 	rc=$?
-	if [ -s "$LF_TMP/tap" ]; then
-		read -r n f < "$LF_TMP/tap"
-		TAP_N=$n
-		TAP_FAIL=$((TAP_FAIL + f))
-		[ "$f" -eq 0 ] && [ "$rc" -ne 0 ] && lf_ok 1 "itest.py $1 exited $rc"
-	else
-		lf_ok 1 "itest.py $1 ran to the end (exit $rc)"
-	fi
+	lf_tap_merge "itest.py $1 (exit $rc)"
+	[ "$lf_tap_fails" -eq 0 ] && [ "$rc" -ne 0 ] && lf_ok 1 "itest.py $1 exited $rc"
 	[ "$rc" -ne 0 ] && lf_dump_log
 	return $rc
 }

@@ -137,12 +137,7 @@ pipe.close()
 with open(tap_file, 'w') as f:
     f.write('%d %d\n' % (n, fails))
 EOF
-if [ -s "$LF_TMP/tap" ]; then
-	read -r TAP_N f < "$LF_TMP/tap"
-	TAP_FAIL=$((TAP_FAIL + f))
-else
-	lf_ok 1 "the pipeline client ran to the end"
-fi
+lf_tap_merge "the pipeline client"
 [ "$TAP_FAIL" -ne 0 ] && lf_dump_log
 
 lf_stop
