@@ -18,34 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "http.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check_normalized(const char *p, int n)
-{
-	int i;
-
-	if (n < 1 || p[0] != '/' || p[n] != '\0' || (int)strlen(p) != n)
-		abort();
-	for (i = 0; i < n; i++) {
-		unsigned char c = p[i];
-
-		if (c < 0x20 || c == 0x7f)
-			abort();
-		if (c != '/')
-			continue;
-		/* no "//", no "/./", no "/../", including at the end */
-		if (i + 1 < n && p[i + 1] == '/')
-			abort();
-		if (p[i + 1] == '.' && (p[i + 2] == '/' || p[i + 2] == '\0'))
-			abort();
-		if (p[i + 1] == '.' && p[i + 2] == '.' &&
-		    (p[i + 3] == '/' || p[i + 3] == '\0'))
-			abort();
-	}
-}
 
 static bool
 known_status(int st)
@@ -127,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_head(buf, h, &r);
 		n = http_normalize_path(r.path, r.path_len, out, sizeof(out));
 		if (n >= 0)
-			check_normalized(out, n);
+			fuzz_check_path(out, n);
 		(void)http_query_get(r.query, r.query_len, "n", &v, &vl);
 	}
 
@@ -169,7 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	n = http_normalize_path(buf, size, out, sizeof(out));
 	if (n >= 0)
-		check_normalized(out, n);
+		fuzz_check_path(out, n);
 	else if (n != -1)
 		abort();
 	return 0;

@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "http.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
 hexval(unsigned char c)
@@ -99,30 +98,6 @@ done:
 	return rv;
 }
 
-static void
-check_shape(const char *p, int n)
-{
-	int i;
-
-	if (n < 1 || p[0] != '/' || p[n] != '\0' || (int)strlen(p) != n)
-		abort();
-	for (i = 0; i < n; i++) {
-		unsigned char c = p[i];
-
-		if (c < 0x20 || c == 0x7f)
-			abort();
-		if (c != '/')
-			continue;
-		if (i + 1 < n && p[i + 1] == '/')
-			abort();
-		if (p[i + 1] == '.' && (p[i + 2] == '/' || p[i + 2] == '\0'))
-			abort();
-		if (p[i + 1] == '.' && p[i + 2] == '.' &&
-		    (p[i + 3] == '/' || p[i + 3] == '\0'))
-			abort();
-	}
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -142,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = reference((const unsigned char *)in, len, ref);
 	n = http_normalize_path(in, len, out, cap);
 	if (n >= 0) {
-		check_shape(out, n);
+		fuzz_check_path(out, n);
 		if ((size_t)n >= cap || r != n || memcmp(out, ref, (size_t)n) != 0)
 			abort();
 	} else if (n != -1)

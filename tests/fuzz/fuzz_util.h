@@ -1,11 +1,13 @@
 /*
- * fuzz_util.h - what the file-reading fuzz targets share: the input as a
- * file that needs no disk (a memfd, named by its /proc/self/fd path), and a
- * guard that keeps generated paths away from device and kernel files.
+ * fuzz_util.h - what the fuzz targets share: the input as a file that needs
+ * no disk (a memfd, named by its /proc/self/fd path), a guard that keeps
+ * generated paths away from device and kernel files, and the check of a
+ * normalised path (the parser and path targets).
  */
 #ifndef LF_FUZZ_UTIL_H
 #define LF_FUZZ_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,35 @@ fuzz_memfile(const uint8_t *data, size_t size, char *path, size_t pathlen)
 	}
 	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
 	return fd;
+}
+
+/*
+ * What a normalised path must be: "/" first, NUL-terminated at N, no control
+ * byte, no empty, "." or ".." segment. Aborts (a finding) otherwise.
+ */
+static inline void
+fuzz_check_path(const char *p, int n)
+{
+	int i;
+
+	if (n < 1 || p[0] != '/' || p[n] != '\0' || (int)strlen(p) != n)
+		abort();
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c < 0x20 || c == 0x7f)
+			abort();
+		if (c != '/')
+			continue;
+		/* no "//", no "/./", no "/../", including at the end */
+		if (i + 1 < n && p[i + 1] == '/')
+			abort();
+		if (p[i + 1] == '.' && (p[i + 2] == '/' || p[i + 2] == '\0'))
+			abort();
+		if (p[i + 1] == '.' && p[i + 2] == '.' &&
+		    (p[i + 3] == '/' || p[i + 3] == '\0'))
+			abort();
+	}
 }
 
 #endif
