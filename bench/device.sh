@@ -46,6 +46,21 @@ export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # configuration points its own temporary files into its prefix
 mkdir -p /var/lib/nginx 2>/dev/null
 ulimit -n 65536 2>/dev/null || ulimit -n 16384 2>/dev/null
+# ab opens a connection per request: hundreds of thousands in a few
+# minutes would run the loopback out of ephemeral ports while they sit in
+# TIME_WAIT. Best effort; what was in effect is recorded below.
+sysctl -qw net.ipv4.tcp_tw_reuse=1 2>/dev/null
+sysctl -qw net.ipv4.ip_local_port_range="1024 65535" 2>/dev/null
+sysctl -qw net.core.somaxconn=4096 2>/dev/null
+{
+	echo "uname: $(uname -srm)"
+	echo "cpus: $ncpu"
+	grep -m1 'model name' /proc/cpuinfo
+	for k in net.ipv4.tcp_tw_reuse net.ipv4.ip_local_port_range net.core.somaxconn; do
+		echo "$k: $(sysctl -n $k 2>/dev/null)"
+	done
+	echo "nofile: $(ulimit -n)"
+} > "$out/host.txt" 2>&1
 
 t0=$(date +%s)
 # lighttpd is not in the bundle: nginx is the peer there, in both settings
