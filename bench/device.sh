@@ -64,7 +64,7 @@ sysctl -qw net.core.somaxconn=4096 2>/dev/null
 
 t0=$(date +%s)
 # lighttpd is not in the bundle: nginx is the peer there, in both settings
-python3 "$here/lfbench.py" --profile device --pin yes \
+python3 "$here/lfbench.py" --profile device --pin yes --no-plots \
     --server "$bin/lfserver" --queue-bench /nonexistent \
     --experiments workers,peers,static,reactors --workloads static,cpu \
     --peers nginx,nginx-sendfile --reactor-counts 1,2,4 \

@@ -1373,6 +1373,9 @@ def main():
 	ap.add_argument('--run-timeout', type=int, default=600)
 	ap.add_argument('--dry-run', action='store_true',
 	    help='print the plan, the commands and an estimate; start nothing')
+	ap.add_argument('--no-plots', action='store_true',
+	    help='do not require gnuplot (a host without it: the report is '
+	    'written without plots; redo them elsewhere with --report-only)')
 	ap.add_argument('--report-only', action='store_true',
 	    help='redo plots and report.md from an existing median.csv')
 	ap.add_argument('--update-docs', metavar='SRCDIR', default=None,
@@ -1417,7 +1420,8 @@ def main():
 	    else set()) |
 	    ({'lighttpd'} if any(p['server'] == 'lighttpd' for p in plan)
 	    else set()) | ({'strace'} if args.syscalls else set())
-	    | {'gnuplot'} | ({'taskset'} if server_prefix else set()))
+	    | (set() if args.no_plots else {'gnuplot'})
+	    | ({'taskset'} if server_prefix else set()))
 	check_tools(tools, args.dry_run)
 	ests = [estimate(p, ncpu) for p in plan]
 	total_est = sum(ests)
