@@ -20,6 +20,7 @@
 #include "mpmc.h"
 #include "park.h"
 #include "queue.h"
+#include "spin.h"
 
 /*
  * Spin budget before parking: QUEUE_SPIN polls with a CPU pause between them
@@ -61,32 +62,12 @@ struct queue {
 	int			 yields;	/* QUEUE_YIELD on one CPU, else 0 */
 	struct mpmc		*mpmc;
 	struct lockq		*lockq;
+	struct spin		 spin;		/* the long spin (spin.h), own line */
 	/* Written only when someone parks; apart from the fields above. */
 	_Alignas(QUEUE_LINE) struct park not_empty;
 	_Alignas(QUEUE_LINE) struct park not_full;
 };
 
-static inline void
-queue_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
-/* Whether this process may run on one CPU only (taskset, CPUAffinity=). */
-static bool
-queue_one_cpu(void)
-{
-	cpu_set_t	 set;
-
-	return sched_getaffinity(0, sizeof(set), &set) == 0 &&
-	    CPU_COUNT(&set) == 1;
-}
 
 int
 queue_create(struct queue **out, enum queue_kind kind, size_t capacity)
@@ -105,9 +86,11 @@ queue_create(struct queue **out, enum queue_kind kind, size_t capacity)
 	q = mem;
 	q->kind = kind;
 	q->capacity = capacity;
-	q->yields = queue_one_cpu() ? QUEUE_YIELD : 0;
+	/* on one CPU only (taskset, CPUAffinity=) */
+	q->yields = spin_cpus() == 1 ? QUEUE_YIELD : 0;
 	q->mpmc = NULL;
 	q->lockq = NULL;
+	spin_init(&q->spin);
 	park_init(&q->not_empty);
 	park_init(&q->not_full);
 	if (kind == QUEUE_LOCKFREE)
@@ -130,6 +113,27 @@ queue_free(struct queue *q)
 	mpmc_free(q->mpmc);
 	lockq_free(q->lockq);
 	free(q);
+}
+
+void
+queue_set_spin(struct queue *q, unsigned us, unsigned max)
+{
+	spin_set(&q->spin, us, max);
+	if (q->lockq != NULL)
+		lockq_set_spin(q->lockq, q->spin.max > 0 ? &q->spin : NULL);
+}
+
+/*
+ * After a push: wakes a parked consumer, unless one is spinning and will
+ * take the item (spin.c says why nothing is lost).  Without the long spin,
+ * park_notify_one alone, as before it existed.
+ */
+static void
+queue_notify_item(struct queue *q)
+{
+	if (q->spin.max > 0 && spin_seen(&q->spin))
+		return;
+	park_notify_one(&q->not_empty);
 }
 
 /*
@@ -157,7 +161,7 @@ queue_try_push(struct queue *q, void *item)
 		return lockq_try_push(q->lockq, item);
 	if (!mpmc_try_push(q->mpmc, item))
 		return false;
-	park_notify_one(&q->not_empty);
+	queue_notify_item(q);
 	return true;
 }
 
@@ -194,7 +198,7 @@ queue_spin_push(struct queue *q, void *item, bool *full)
 	int	 i;
 
 	for (i = 0; i < QUEUE_SPIN; i++) {
-		queue_cpu_relax();
+		spin_relax();
 		if (queue_offer(q, item, full))
 			return true;
 	}
@@ -212,7 +216,7 @@ queue_spin_pop(struct queue *q, void **item)
 	int	 i;
 
 	for (i = 0; i < QUEUE_SPIN; i++) {
-		queue_cpu_relax();
+		spin_relax();
 		if (mpmc_try_pop(q->mpmc, item))
 			return true;
 	}
@@ -248,6 +252,74 @@ queue_yield_lockq_pop(struct queue *q, void **item)
 		if (lockq_try_pop(q->lockq, item))
 			return true;
 	}
+	return false;
+}
+
+/*
+ * After a pop, with the long spin on: wakes a parked consumer when items
+ * remain.  Producers skip that wake while someone spins (queue_notify_item),
+ * so a spinner that takes one of several items, or the consumer it woke,
+ * passes the wake on for the rest, as Go's spinning Ms wake the next one.
+ * A consumer that leaves its spell empty-handed sees the items its
+ * producers left it on its way to parking (spin.c), and passes on here too.
+ * Costs a fence and a load when nobody is parked.
+ */
+static void
+queue_pass_on(struct queue *q)
+{
+	if (mpmc_size_approx(q->mpmc) > 0)
+		park_notify_one(&q->not_empty);
+}
+
+/*
+ * The long spin (spin.h): polls the queue until an item or the end of the
+ * spell, unless the cap on spinners is reached.  Polling an empty ring
+ * only reads (no CAS).
+ */
+static bool
+queue_spin_long_pop(struct queue *q, void **item)
+{
+	uint64_t	 deadline;
+	unsigned	 i;
+	bool		 got = false;
+
+	if (q->spin.max == 0 || !spin_enter(&q->spin))
+		return false;
+	deadline = spin_deadline(&q->spin);
+	for (i = 1; !got; i++) {
+		spin_relax();
+		got = mpmc_try_pop(q->mpmc, item);
+		/* the clock every 16 polls: a vDSO call, a syscall on some VMs */
+		if (!got && i % 16 == 0 && spin_expired(deadline))
+			break;
+	}
+	spin_leave(&q->spin);
+	return got;
+}
+
+/*
+ * The locked kind's long spin: polls the ring's occupancy, a relaxed load,
+ * without the mutex, which it takes only when there is something to pop.
+ */
+static bool
+queue_spin_long_lockq_pop(struct queue *q, void **item)
+{
+	uint64_t	 deadline;
+	unsigned	 i;
+
+	if (q->spin.max == 0 || !spin_enter(&q->spin))
+		return false;
+	deadline = spin_deadline(&q->spin);
+	for (i = 1; ; i++) {
+		spin_relax();
+		/* leaves the spin itself, under the mutex, when it pops */
+		if (lockq_size_approx(q->lockq) > 0 &&
+		    lockq_spin_pop(q->lockq, item))
+			return true;
+		if (i % 16 == 0 && spin_expired(deadline))
+			break;
+	}
+	spin_leave(&q->spin);
 	return false;
 }
 
@@ -302,7 +374,7 @@ queue_push(struct queue *q, void *item)
 	}
 	if (!queue_offer(q, item, &full) && !queue_spin_push(q, item, &full))
 		queue_park_push(q, item, &full);
-	park_notify_one(&q->not_empty);
+	queue_notify_item(q);
 	return full;
 }
 
@@ -312,12 +384,17 @@ queue_pop(struct queue *q)
 	void	*item;
 
 	if (q->kind == QUEUE_LOCKED) {
-		if (lockq_try_pop(q->lockq, &item) || queue_yield_lockq_pop(q, &item))
+		if (lockq_try_pop(q->lockq, &item) ||
+		    queue_yield_lockq_pop(q, &item) ||
+		    queue_spin_long_lockq_pop(q, &item))
 			return item;
 		return lockq_pop(q->lockq);
 	}
-	if (!mpmc_try_pop(q->mpmc, &item) && !queue_spin_pop(q, &item))
+	if (!mpmc_try_pop(q->mpmc, &item) && !queue_spin_pop(q, &item) &&
+	    !queue_spin_long_pop(q, &item))
 		item = queue_park_pop(q);
+	if (q->spin.max > 0)
+		queue_pass_on(q);
 	queue_notify_room(q);
 	return item;
 }
