@@ -232,7 +232,12 @@ lockq_spin_pop(struct lockq *q, void **item)
 {
 	bool	 room, more;
 
-	lockq_lock(q);
+	/* a spinner never sleeps on the mutex: busy, it polls on */
+	PROBE(probe.locks++);
+	if (pthread_mutex_trylock(&q->lock) != 0) {
+		PROBE(probe.lock_contended++);
+		return false;
+	}
 	if (lockq_count(q) == 0) {
 		pthread_mutex_unlock(&q->lock);
 		return false;
@@ -258,6 +263,7 @@ lockq_push(struct lockq *q, void *item)
 	lockq_lock(q);
 	while (lockq_count(q) == q->capacity) {
 		q->push_waiters++;
+		PROBE(probe.sleeps++);
 		pthread_cond_wait(&q->not_full, &q->lock);
 		q->push_waiters--;
 	}
@@ -277,6 +283,7 @@ lockq_pop(struct lockq *q)
 	lockq_lock(q);
 	while (lockq_count(q) == 0) {
 		q->pop_waiters++;
+		PROBE(probe.sleeps++);
 		pthread_cond_wait(&q->not_empty, &q->lock);
 		q->pop_waiters--;
 	}

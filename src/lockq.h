@@ -26,9 +26,10 @@ size_t lockq_size_approx(struct lockq *q);
  */
 void lockq_set_spin(struct lockq *q, struct spin *s);
 /*
- * lockq_try_pop for a consumer counted as spinning in the queue's spin: on
- * success it stops being counted (spin_leave, under the lock) and signals a
- * waiting consumer when items remain.  On failure it is still counted.
+ * lockq_try_pop for a consumer counted as spinning in the queue's spin,
+ * which fails rather than wait for a busy mutex: on success it stops being
+ * counted (spin_leave, under the lock) and signals a waiting consumer when
+ * items remain.  On failure it is still counted.
  */
 bool lockq_spin_pop(struct lockq *q, void **item);
 

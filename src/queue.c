@@ -19,6 +19,7 @@
 #include "lockq.h"
 #include "mpmc.h"
 #include "park.h"
+#include "probe.h"
 #include "queue.h"
 #include "spin.h"
 
@@ -335,6 +336,7 @@ queue_park_push(struct queue *q, void *item, bool *full)
 			park_cancel(&q->not_full);
 			return;
 		}
+		PROBE(probe.sleeps++);
 		park_wait(&q->not_full, key);
 		if (queue_offer(q, item, full))
 			return;
@@ -353,6 +355,7 @@ queue_park_pop(struct queue *q)
 			park_cancel(&q->not_empty);
 			return item;
 		}
+		PROBE(probe.sleeps++);
 		park_wait(&q->not_empty, key);
 		if (mpmc_try_pop(q->mpmc, &item))
 			return item;
