@@ -47,6 +47,23 @@
  * one CPU, wrk -c64 on the other: locked 2.8 futex calls and 1.8 context
  * switches per request before, 0.001 and 0.25 after; 12.2 -> 4.9 us of
  * server CPU per request (3 interleaved rounds; sequential 11.7 -> 5.0).
+ *
+ * With CPUs to spare, that short spin is too short: on the lent 16-core
+ * machine (server on 8 cores, wrk -t2 -c64) lockfree still paid 1.23
+ * voluntary context switches per request against nginx's 0.34, a park and
+ * a wake per request.  So, after it, up to a capped number of consumers
+ * poll on for a spell (the long spin, spin.c; worker_spin_us), both kinds,
+ * the locked one on its ring's count without the mutex; producers skip the
+ * wake while one spins, and a pop that leaves items behind passes the wake
+ * on (queue_pass_on, lockq_more).  The rule (spin_plan) turns it off on
+ * three CPUs or fewer: on the shared 2-CPU VM, lockfree and locked with 2
+ * workers, wrk -t2 -c64, 3 interleaved rounds, forcing 50 us cut the
+ * workers' voluntary switches from 0.12-0.16 to 0.03-0.04 per request and
+ * futex calls from 0.67 to 0.45 (lockfree) and 0.95 to 0.70 (locked), but
+ * raised server CPU from 5-7 to 9-10 us per request and involuntary
+ * switches from 0.13 to 0.19: there the spinner takes the CPU the client
+ * needs.  Counted with perf stat and /proc/PID/task/.../status; auto gave
+ * the same counts as 0 there.
  */
 #ifndef QUEUE_SPIN
 #define QUEUE_SPIN	32
