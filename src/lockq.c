@@ -22,9 +22,9 @@
  * (lockq_spin_pop), and a producer reads the count under the mutex, so
  * either the producer's critical section comes first and the spinner's
  * sees its item, or the spinner's comes first and the producer sees it
- * gone.  Since a producer may so skip several signals, every pop that
- * leaves items behind signals a waiting consumer for them (lockq_more),
- * the spinner's included: that consumer's pop does the same, and so on.
+ * gone.  Since a producer may so skip several signals, a spinner that
+ * leaves with an item signals a waiting consumer for each item left, up
+ * to all of them (lockq_take_spun).
  */
 
 #include <errno.h>
@@ -173,13 +173,30 @@ lockq_wake_consumer(const struct lockq *q)
 }
 
 /*
- * Called with the lock held after a pop: whether to wake a consumer for the
- * items left, which producers did not signal while someone spun.
+ * Called with the lock held and an item in the ring, by a consumer that
+ * has just left its spell: takes the item, says in *ROOM whether to wake a
+ * producer and returns how many waiting consumers to wake for the items
+ * left, which producers did not signal while it spun.
  */
-static inline bool
-lockq_more(const struct lockq *q)
+static int
+lockq_take_spun(struct lockq *q, void **item, bool *room)
 {
-	return q->spin != NULL && lockq_count(q) > 0 && lockq_wake_consumer(q);
+	size_t	 n;
+
+	*item = lockq_take(q);
+	*room = lockq_room(q);
+	n = lockq_count(q);
+	return (int)(n < q->pop_waiters ? n : q->pop_waiters);
+}
+
+/* After the unlock: N consumers and maybe a producer, as lockq_take_spun said. */
+static void
+lockq_wake_spun(struct lockq *q, int n, bool room)
+{
+	if (room)
+		pthread_cond_signal(&q->not_full);
+	while (n-- > 0)
+		pthread_cond_signal(&q->not_empty);
 }
 
 bool
@@ -203,7 +220,7 @@ lockq_try_push(struct lockq *q, void *item)
 bool
 lockq_try_pop(struct lockq *q, void **item)
 {
-	bool	 wake, more;
+	bool	 wake;
 
 	lockq_lock(q);
 	if (lockq_count(q) == 0) {
@@ -212,12 +229,9 @@ lockq_try_pop(struct lockq *q, void **item)
 	}
 	*item = lockq_take(q);
 	wake = lockq_room(q);
-	more = lockq_more(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_full);
-	if (more)
-		pthread_cond_signal(&q->not_empty);
 	return true;
 }
 
@@ -230,7 +244,8 @@ lockq_set_spin(struct lockq *q, struct spin *s)
 bool
 lockq_spin_pop(struct lockq *q, void **item)
 {
-	bool	 room, more;
+	bool	 room;
+	int	 n;
 
 	/* a spinner never sleeps on the mutex: busy, it polls on */
 	PROBE(probe.locks++);
@@ -242,16 +257,28 @@ lockq_spin_pop(struct lockq *q, void **item)
 		pthread_mutex_unlock(&q->lock);
 		return false;
 	}
-	*item = lockq_take(q);
 	/* under the lock: a producer that saw us spin is ordered with this */
 	spin_leave(q->spin);
-	room = lockq_room(q);
-	more = lockq_more(q);
+	n = lockq_take_spun(q, item, &room);
 	pthread_mutex_unlock(&q->lock);
-	if (room)
-		pthread_cond_signal(&q->not_full);
-	if (more)
-		pthread_cond_signal(&q->not_empty);
+	lockq_wake_spun(q, n, room);
+	return true;
+}
+
+bool
+lockq_pop_spun(struct lockq *q, void **item)
+{
+	bool	 room;
+	int	 n;
+
+	lockq_lock(q);
+	if (lockq_count(q) == 0) {
+		pthread_mutex_unlock(&q->lock);
+		return false;
+	}
+	n = lockq_take_spun(q, item, &room);
+	pthread_mutex_unlock(&q->lock);
+	lockq_wake_spun(q, n, room);
 	return true;
 }
 
@@ -278,7 +305,7 @@ void *
 lockq_pop(struct lockq *q)
 {
 	void	*item;
-	bool	 wake, more;
+	bool	 wake;
 
 	lockq_lock(q);
 	while (lockq_count(q) == 0) {
@@ -289,12 +316,9 @@ lockq_pop(struct lockq *q)
 	}
 	item = lockq_take(q);
 	wake = lockq_room(q);
-	more = lockq_more(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_full);
-	if (more)
-		pthread_cond_signal(&q->not_empty);
 	return item;
 }
 

@@ -28,9 +28,15 @@ void lockq_set_spin(struct lockq *q, struct spin *s);
 /*
  * lockq_try_pop for a consumer counted as spinning in the queue's spin,
  * which fails rather than wait for a busy mutex: on success it stops being
- * counted (spin_leave, under the lock) and signals a waiting consumer when
- * items remain.  On failure it is still counted.
+ * counted (spin_leave, under the lock) and signals a waiting consumer for
+ * each item left.  On failure it is still counted.
  */
 bool lockq_spin_pop(struct lockq *q, void **item);
+/*
+ * lockq_try_pop for a consumer that has just stopped spinning (spin_leave,
+ * before the call): on success it signals a waiting consumer for each item
+ * left, as lockq_spin_pop does.
+ */
+bool lockq_pop_spun(struct lockq *q, void **item);
 
 #endif

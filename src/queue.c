@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 
@@ -54,10 +55,11 @@
  * a wake per request.  So, after it, up to a capped number of consumers
  * poll on for a spell (the long spin, spin.c; worker_spin_us), both kinds,
  * the locked one on its ring's count without the mutex; producers skip the
- * wake while one spins, and a pop that leaves items behind passes the wake
- * on (queue_pass_on, lockq_more).  The rule (spin_plan) turns it off on
- * three CPUs or fewer: on the shared 2-CPU VM, lockfree and locked with 2
- * workers, wrk -t2 -c64, 3 interleaved rounds, forcing 50 us cut the
+ * wake while one spins, and a spinner that leaves with an item wakes
+ * consumers for the items left (queue_wake_rest, lockq.c).  The rule
+ * (spin_plan) turns it off on three CPUs or fewer: on the shared 2-CPU
+ * VM, lockfree and locked with 2 workers, wrk -t2 -c64, 3 interleaved
+ * rounds, forcing 50 us cut the
  * workers' voluntary switches from 0.12-0.16 to 0.03-0.04 per request and
  * futex calls from 0.67 to 0.45 (lockfree) and 0.95 to 0.70 (locked), but
  * raised server CPU from 5-7 to 9-10 us per request and involuntary
@@ -274,25 +276,27 @@ queue_yield_lockq_pop(struct queue *q, void **item)
 }
 
 /*
- * After a pop, with the long spin on: wakes a parked consumer when items
- * remain.  Producers skip that wake while someone spins (queue_notify_item),
- * so a spinner that takes one of several items, or the consumer it woke,
- * passes the wake on for the rest, as Go's spinning Ms wake the next one.
- * A consumer that leaves its spell empty-handed sees the items its
- * producers left it on its way to parking (spin.c), and passes on here too.
+ * A consumer that has just left its spell took an item: it wakes parked
+ * consumers for the items still queued, up to one each, with one syscall.
+ * Producers skipped those wakes while it spun, and the items they pushed
+ * meanwhile are all visible to it now (spin.c), so nobody else will.
  * Costs a fence and a load when nobody is parked.
  */
 static void
-queue_pass_on(struct queue *q)
+queue_wake_rest(struct queue *q)
 {
-	if (mpmc_size_approx(q->mpmc) > 0)
-		park_notify_one(&q->not_empty);
+	size_t	 n = mpmc_size_approx(q->mpmc);
+
+	if (n > 0)
+		park_notify_many(&q->not_empty, n > INT_MAX ? INT_MAX : (int)n);
 }
 
 /*
  * The long spin (spin.h): polls the queue until an item or the end of the
  * spell, unless the cap on spinners is reached.  Polling an empty ring
- * only reads (no CAS).
+ * only reads (no CAS).  Once it has stopped counting as a spinner it looks
+ * once more (the re-check that spin.c's pairing rests on), and with an
+ * item it wakes consumers for the rest; empty-handed, the caller parks.
  */
 static bool
 queue_spin_long_pop(struct queue *q, void **item)
@@ -312,6 +316,10 @@ queue_spin_long_pop(struct queue *q, void **item)
 			break;
 	}
 	spin_leave(&q->spin);
+	if (!got)
+		got = mpmc_try_pop(q->mpmc, item);
+	if (got)
+		queue_wake_rest(q);
 	return got;
 }
 
@@ -338,7 +346,7 @@ queue_spin_long_lockq_pop(struct queue *q, void **item)
 			break;
 	}
 	spin_leave(&q->spin);
-	return false;
+	return lockq_pop_spun(q->lockq, item);
 }
 
 /* Park until the push succeeds: the waiter's side of park.h's protocol. */
@@ -413,8 +421,6 @@ queue_pop(struct queue *q)
 	if (!mpmc_try_pop(q->mpmc, &item) && !queue_spin_pop(q, &item) &&
 	    !queue_spin_long_pop(q, &item))
 		item = queue_park_pop(q);
-	if (q->spin.max > 0)
-		queue_pass_on(q);
 	queue_notify_room(q);
 	return item;
 }

@@ -26,10 +26,12 @@
  *
  * If the producer's fence comes first, the spinner's re-check after its
  * own fence sees the item; if the spinner's comes first, the producer sees
- * the decrement.  Every spinner the producer counted re-checks after
- * leaving, whether it leaves with an item (then it wakes a parked consumer
- * when items remain, queue.c) or empty-handed (then it re-checks on its
- * way to parking, which is the eventcount's or the mutex's own re-check).
+ * the decrement.  Every spinner the producer counted looks at the queue
+ * after leaving (queue.c, lockq.c): with an item in hand, from its spell
+ * or from that last look, it then sees every item pushed while it was
+ * counted and wakes a parked consumer for each one left (the producers
+ * skipped all those wakes, and it may be the only spinner they counted);
+ * empty-handed, it parks as any consumer does.
  * Under ThreadSanitizer, which does not model standalone fences, the
  * producer reads active with a seq_cst read-modify-write instead, as
  * park.c does: the spinner's decrement then reads from it and synchronises

@@ -9,8 +9,9 @@
  *
  *	consumer:  if (spin_enter(&s)) { poll until an item or spin_expired();
  *	           spin_leave(&s) (the decrement and a full fence);
- *	           on an item: wake a parked consumer if items remain;
- *	           else re-check the queue on the way to parking, as always }
+ *	           without an item, look once more;
+ *	           with one, wake a parked consumer for each item left;
+ *	           else park as always }
  *	producer:  publish the item; if (!spin_seen(&s)) wake a parked consumer
  */
 #ifndef LF_SPIN_H

@@ -187,18 +187,38 @@ popper_run(void *arg)
 	return NULL;
 }
 
-static bool
-parked(void *arg)
+/* How many consumers sleep on Q: in FUTEX_WAIT, or in the condvar wait. */
+static unsigned
+sleeping(struct queue *q)
 {
-	struct queue	*q = arg;
 	unsigned	 n;
 
 	if (q->kind == QUEUE_LOCKFREE)
-		return atomic_load(&q->not_empty.sleepers) == 1;
+		return atomic_load(&q->not_empty.sleepers);
 	pthread_mutex_lock(&q->lockq->lock);
 	n = q->lockq->pop_waiters;
 	pthread_mutex_unlock(&q->lockq->lock);
-	return n == 1;
+	return n;
+}
+
+static bool
+two_sleep(void *arg)
+{
+	return sleeping(arg) == 2;
+}
+
+static bool
+one_sleeps(void *arg)
+{
+	return sleeping(arg) == 1;
+}
+
+static bool
+both_popped(void *arg)
+{
+	struct popper	*p = arg;
+
+	return atomic_load(&p[0].done) != 0 && atomic_load(&p[1].done) != 0;
 }
 
 static bool
@@ -208,62 +228,71 @@ popped(void *arg)
 }
 
 /*
- * The main thread holds the one spinner's place, so consumer A parks at
- * once.  Two pushes then wake nobody (A stays parked: the spinner will
- * take the items); the spinner takes one and, leaving one behind, wakes A
- * for it.  Without the wake-skip the pushes wake A; without the pass-on A
- * sleeps on beside the second item.
+ * The main thread holds the one spinner's place, so consumers A and B park
+ * at once.  Three pushes then wake nobody (the spinner will take the
+ * items); the spinner takes one and, leaving two behind, wakes A and B for
+ * them.  Without the wake-skip the pushes wake A and B; without the
+ * wake-up for the rest they sleep on beside the items.
  */
 static void
 test_skip_and_pass(enum queue_kind kind)
 {
 	const char	*k = kind_name[kind];
-	struct popper	 a;
-	pthread_t	 t;
+	struct popper	 ab[2];
+	struct queue	*q;
+	pthread_t	 t[2];
 	uint32_t	 seq;
 	void		*item = NULL;
 	bool		 got;
+	int		 i;
 
-	if (queue_create(&a.q, kind, 4) != 0) {
+	if (queue_create(&q, kind, 4) != 0) {
 		ok(0, "%s: skip/pass setup", k);
 		return;
 	}
-	queue_set_spin(a.q, 1000000, 1);
-	atomic_init(&a.done, 0);
-	ok(spin_enter(&a.q->spin), "%s: the main thread spins", k);
-	pthread_create(&t, NULL, popper_run, &a);
-	ok(wait_for(parked, a.q), "%s: a consumer finding the cap reached "
-	    "parks at once", k);
-	seq = atomic_load(&a.q->not_empty.seq);
-	queue_push(a.q, ITEM(1));
-	queue_push(a.q, ITEM(2));
+	queue_set_spin(q, 1000000, 1);
+	ok(spin_enter(&q->spin), "%s: the main thread spins", k);
+	for (i = 0; i < 2; i++) {
+		ab[i].q = q;
+		ab[i].item = NULL;
+		atomic_init(&ab[i].done, 0);
+		pthread_create(&t[i], NULL, popper_run, &ab[i]);
+	}
+	ok(wait_for(two_sleep, q), "%s: consumers finding the cap reached "
+	    "park at once", k);
+	seq = atomic_load(&q->not_empty.seq);
+	for (i = 1; i <= 3; i++)
+		queue_push(q, ITEM(i));
 	sleep_us(50000);
-	ok(parked(a.q) && !popped(&a) && (kind == QUEUE_LOCKED ||
-	    atomic_load(&a.q->not_empty.seq) == seq),
+	ok(sleeping(q) == 2 && !popped(&ab[0]) && !popped(&ab[1]) &&
+	    (kind == QUEUE_LOCKED || atomic_load(&q->not_empty.seq) == seq),
 	    "%s: pushes while one spins wake no parked consumer", k);
 	if (kind == QUEUE_LOCKFREE) {
-		/* as queue_pop ends a spell that took an item */
-		got = mpmc_try_pop(a.q->mpmc, &item);
-		spin_leave(&a.q->spin);
-		queue_pass_on(a.q);
+		/* as queue_spin_long_pop ends a spell that took an item */
+		got = mpmc_try_pop(q->mpmc, &item);
+		spin_leave(&q->spin);
+		queue_wake_rest(q);
 	} else
-		got = lockq_spin_pop(a.q->lockq, &item);
+		got = lockq_spin_pop(q->lockq, &item);
 	ok(got && item == ITEM(1), "%s: the spinner takes the first item", k);
-	ok(wait_for(popped, &a) && a.item == ITEM(2),
-	    "%s: and wakes the parked consumer for the second", k);
-	pthread_join(t, NULL);
-	ok(atomic_load(&a.q->spin.active) == 0, "%s: no spinner left", k);
+	ok(wait_for(both_popped, ab) && ((ab[0].item == ITEM(2) &&
+	    ab[1].item == ITEM(3)) || (ab[0].item == ITEM(3) &&
+	    ab[1].item == ITEM(2))),
+	    "%s: and wakes both parked consumers for the other two", k);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ok(atomic_load(&q->spin.active) == 0, "%s: no spinner left", k);
 
 	/* no spinner now: a push wakes a parked consumer as always */
-	atomic_store(&a.done, 0);
-	spin_set(&a.q->spin, 0, 0);
-	pthread_create(&t, NULL, popper_run, &a);
-	ok(wait_for(parked, a.q), "%s: without the spin a consumer parks", k);
-	queue_push(a.q, ITEM(3));
-	ok(wait_for(popped, &a) && a.item == ITEM(3),
+	atomic_store(&ab[0].done, 0);
+	spin_set(&q->spin, 0, 0);
+	pthread_create(&t[0], NULL, popper_run, &ab[0]);
+	ok(wait_for(one_sleeps, q), "%s: without the spin a consumer parks", k);
+	queue_push(q, ITEM(4));
+	ok(wait_for(popped, &ab[0]) && ab[0].item == ITEM(4),
 	    "%s: and a push wakes it", k);
-	pthread_join(t, NULL);
-	queue_free(a.q);
+	pthread_join(t[0], NULL);
+	queue_free(q);
 }
 
 struct stress {
