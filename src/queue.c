@@ -57,15 +57,15 @@
  * the locked one on its ring's count without the mutex; producers skip the
  * wake while one spins, and a spinner that leaves with an item wakes
  * consumers for the items left (queue_wake_rest, lockq.c).  The rule
- * (spin_plan) turns it off on three CPUs or fewer: on the shared 2-CPU
- * VM, lockfree and locked with 2 workers, wrk -t2 -c64, 3 interleaved
- * rounds, forcing 50 us cut the
- * workers' voluntary switches from 0.12-0.16 to 0.03-0.04 per request and
- * futex calls from 0.67 to 0.45 (lockfree) and 0.95 to 0.70 (locked), but
- * raised server CPU from 5-7 to 9-10 us per request and involuntary
- * switches from 0.13 to 0.19: there the spinner takes the CPU the client
- * needs.  Counted with perf stat and /proc/PID/task/.../status; auto gave
- * the same counts as 0 there.
+ * (spin_plan) turns it off on three CPUs or fewer, where the spinner takes
+ * the CPU that the reactor or the client needs.  Counted on the shared
+ * 2-CPU VM, 2 workers, wrk -t2 -c64 -d3s, 3 interleaved rounds, with perf
+ * stat and /proc/PID/task/.../status: forcing 50 us cut the workers'
+ * voluntary switches per request from 0.11 to 0.045 (lockfree) and 0.18 to
+ * 0.04 (locked), the process's futex calls from 0.60-0.64 to 0.51 and
+ * 0.93-0.96 to 0.67-0.72, but raised involuntary switches from 0.12-0.15
+ * to 0.15-0.18 and server CPU from 6-7.5 to 8-9 us per request; server
+ * alone on one CPU, 5.2-5.6 to 8.6-9.1.  auto counted as 0 does there.
  */
 #ifndef QUEUE_SPIN
 #define QUEUE_SPIN	32
