@@ -57,7 +57,7 @@
  * the locked one on its ring's count without the mutex; producers skip the
  * wake while one spins, and a spinner that leaves with an item wakes
  * consumers for the items left (queue_wake_rest, lockq.c).  The rule
- * (spin_plan) turns it off on three CPUs or fewer, where the spinner takes
+ * (spin_plan) turns it off below four CPUs, where the spinner takes
  * the CPU that the reactor or the client needs.  Counted on the shared
  * 2-CPU VM, 2 workers, wrk -t2 -c64 -d3s, 3 interleaved rounds, with perf
  * stat and /proc/PID/task/.../status: forcing 50 us cut the workers'

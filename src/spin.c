@@ -15,7 +15,8 @@
  * ones with work, so, as Go's scheduler limits its spinning Ms, the number
  * of spinners at once is capped (spin_enter) and a worker that finds the
  * cap reached parks at once.  The cap leaves half the CPUs to the
- * reactors and the workers that have work (spin_plan).
+ * reactors and the workers that have work, but allows one spinner
+ * whatever the reactors (spin_plan).
  *
  * Skipping the wake.  A producer that sees a spinner does not wake a
  * parked consumer: the spinner will take the item.  That is the store-load
@@ -68,30 +69,27 @@ spin_set(struct spin *s, unsigned us, unsigned max)
 }
 
 /*
- * SPIN_AUTO: no long spin on two CPUs or fewer (the spinner would take the
- * CPU the client or the reactor needs; measured on the 2-CPU VM, see the
- * top of queue.c), else SPIN_AUTO_US with CPUs/2 - reactors spinners at
- * most, and none when that is not positive (so 4 CPUs and one reactor: 1;
- * 8 CPUs and 2 reactors: 2; 16 CPUs and 4 reactors: 4).  An explicit
- * number of microseconds spins whatever the CPUs, with that cap but at
- * least one spinner.
+ * At most CPUs/2 - reactors spinners, and at least one (4 CPUs and one
+ * reactor: 1; 8 CPUs and 2 reactors: 2, with 4 reactors: 1; 16 CPUs and 4
+ * reactors: 4).  SPIN_AUTO spins SPIN_AUTO_US from 4 CPUs on and not at
+ * all below, where the spinner would take the CPU the client or the
+ * reactor needs (measured on the 2-CPU VM, see the top of queue.c).  An
+ * explicit number of microseconds spins whatever the CPUs.
  */
 void
 spin_plan(int setting, unsigned ncpu, unsigned reactors, unsigned *us,
     unsigned *max)
 {
-	unsigned cap = ncpu / 2 > reactors ? ncpu / 2 - reactors : 0;
+	unsigned cap = ncpu / 2 > reactors ? ncpu / 2 - reactors : 1;
 
 	*us = 0;
 	*max = 0;
-	if (setting == SPIN_AUTO) {
-		if (ncpu <= 2 || cap == 0)
-			return;
+	if (setting == SPIN_AUTO && ncpu >= 4) {
 		*us = SPIN_AUTO_US;
 		*max = cap;
 	} else if (setting > 0) {
 		*us = (unsigned)setting;
-		*max = cap > 0 ? cap : 1;
+		*max = cap;
 	}
 }
 

@@ -83,7 +83,8 @@ test_plan(void)
 		{ SPIN_AUTO, 3, 1, 0, 0 },
 		{ SPIN_AUTO, 4, 1, SPIN_AUTO_US, 1 },
 		{ SPIN_AUTO, 8, 2, SPIN_AUTO_US, 2 },
-		{ SPIN_AUTO, 8, 4, 0, 0 },
+		{ SPIN_AUTO, 8, 4, SPIN_AUTO_US, 1 },
+		{ SPIN_AUTO, 3, 0, 0, 0 },
 		{ SPIN_AUTO, 16, 4, SPIN_AUTO_US, 4 },
 		{ 0, 16, 1, 0, 0 },
 		{ 20, 1, 1, 20, 1 },		/* forced on one CPU */
@@ -102,8 +103,8 @@ test_plan(void)
 			    t[i].reactors, us, max, t[i].us, t[i].max);
 		}
 	}
-	ok(bad == 0, "spin_plan: none on 3 CPUs or fewer unless forced, "
-	    "CPUs/2 - reactors spinners");
+	ok(bad == 0, "spin_plan: none below 4 CPUs unless forced, "
+	    "CPUs/2 - reactors spinners, at least one");
 	ok(spin_cpus() >= 1, "spin_cpus: %u CPUs in the affinity mask",
 	    spin_cpus());
 }
