@@ -1723,16 +1723,41 @@ def cmd_notify_check(t, a):
 
 # ---------------------------------------------------------------- main
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def arg_parser(doc):
+    """(parser, subparsers) of a test script whose description is DOC's
+    first paragraph: --tap-start and --tap-file for lib.sh, and the wait
+    subcommand that lib.sh's lf_start runs."""
+    p = argparse.ArgumentParser(description=doc.split('\n\n')[0])
     p.add_argument('--tap-start', type=int, default=0)
     p.add_argument('--tap-file')
     sub = p.add_subparsers(dest='cmd', required=True)
+    sp = sub.add_parser('wait', help='until the server answers')
+    server(sp)
+    sp.add_argument('--timeout', type=float, default=10)
+    return p, sub
 
-    def server(sp):
-        sp.add_argument('--port', type=int, required=True)
-        sp.add_argument('--pid', type=int, default=0)
 
+def server(sp):
+    """The server a subcommand SP talks to: --port, and --pid."""
+    sp.add_argument('--port', type=int, required=True)
+    sp.add_argument('--pid', type=int, default=0)
+
+
+def run_tapped(cmds, a):
+    """Runs subcommand a.cmd, CMDS[a.cmd](tap, a); its exception is a
+    failure. Saves the TAP count for lib.sh; returns the exit status."""
+    t = Tap(a.tap_start, a.tap_file)
+    try:
+        cmds[a.cmd](t, a)
+    except Exception:
+        t.ok(False, '%s ran to the end' % a.cmd, traceback.format_exc())
+    finally:
+        t.save()
+    return 1 if t.failed else 0
+
+
+def main():
+    p, sub = arg_parser(__doc__)
     sp = sub.add_parser('endpoints', help='every endpoint and HTTP edge case')
     server(sp)
     sp.add_argument('--mode', required=True, choices=MODES)
@@ -1770,9 +1795,6 @@ def main():
     sp.add_argument('--count', type=int, default=50)
     sp.add_argument('--gap', type=float, default=0.15,
                     help='seconds at least between two SIGHUPs')
-    sp = sub.add_parser('wait', help='until the server answers')
-    server(sp)
-    sp.add_argument('--timeout', type=float, default=10)
     sp = sub.add_parser('mkdocroot', help='a test docroot (and a secret '
                         'file next to it)')
     sp.add_argument('dir')
@@ -1816,14 +1838,7 @@ def main():
               'idlecpu': cmd_idlecpu, 'threads': cmd_threads,
               'drain': cmd_drain, 'reload': cmd_reload,
               'notify-check': cmd_notify_check, 'observe': cmd_observe}
-    t = Tap(a.tap_start, a.tap_file)
-    try:
-        tapped[a.cmd](t, a)
-    except Exception:
-        t.ok(False, '%s ran to the end' % a.cmd, traceback.format_exc())
-    finally:
-        t.save()
-    return 1 if t.failed else 0
+    return run_tapped(tapped, a)
 
 
 if __name__ == '__main__':

@@ -10,7 +10,6 @@ five minutes on two cores). Memory is the server's resident set
 (/proc/PID/status VmRSS); kernel socket buffers are not in it.
 """
 
-import argparse
 import os
 import resource
 import selectors
@@ -20,13 +19,12 @@ import statistics
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itest    # noqa: E402
-from itest import (Closed, Conn, HOST, Load, Tap, build, count_fds,  # noqa: E402
-                   count_tasks, fetch, read_log, settle_counts, stats,
-                   wait_for, write_ini)
+from itest import (Closed, Conn, HOST, Load, build, count_fds,  # noqa: E402
+                   count_tasks, fetch, read_log, server, settle_counts,
+                   stats, wait_for, write_ini)
 
 
 def rss_kib(pid):
@@ -531,18 +529,7 @@ def cmd_stop(t, a):
 # ------------------------------------------------------------ main
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--tap-start', type=int, default=0)
-    p.add_argument('--tap-file')
-    sub = p.add_subparsers(dest='cmd', required=True)
-
-    def server(sp):
-        sp.add_argument('--port', type=int, required=True)
-        sp.add_argument('--pid', type=int, default=0)
-
-    sp = sub.add_parser('wait', help='until the server answers')
-    server(sp)
-    sp.add_argument('--timeout', type=float, default=10)
+    p, sub = itest.arg_parser(__doc__)
     sp = sub.add_parser('idle', help='many idle keep-alive connections')
     server(sp)
     sp.add_argument('--count', type=int, default=10000)
@@ -581,14 +568,7 @@ def main():
             'readers': cmd_readers, 'limits': cmd_limits,
             'hupstorm': cmd_hupstorm,
             'stop': cmd_stop}
-    t = Tap(a.tap_start, a.tap_file)
-    try:
-        cmds[a.cmd](t, a)
-    except Exception:
-        t.ok(False, '%s ran to the end' % a.cmd, traceback.format_exc())
-    finally:
-        t.save()
-    return 1 if t.failed else 0
+    return itest.run_tapped(cmds, a)
 
 
 if __name__ == '__main__':
