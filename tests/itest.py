@@ -261,6 +261,14 @@ def count_tasks(pid):
     return len(os.listdir('/proc/%d/task' % pid))
 
 
+def rss_kib(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0
+
+
 def write_ini(path, mode='lockfree', workers=2, queue_capacity=8,
               docroot=None, keepalive_timeout=None, request_timeout=None,
               interval=0, extra=(), public_stats=True):
@@ -1437,6 +1445,17 @@ class Load(threading.Thread):
             c.close()
 
 
+def load_stop(stop, loads):
+    """Sets STOP, waits for the Load threads LOADS; what they did, summed:
+    (requests OK, requests failed, resets, failure texts)."""
+    stop.set()
+    for ld in loads:
+        ld.join(30)
+    return (sum(ld.ok for ld in loads), sum(ld.nfail for ld in loads),
+            sum(ld.resets for ld in loads),
+            [f for ld in loads for f in ld.failures])
+
+
 def settle_counts(pid, fds0, tasks0, timeout):
     def good():
         return count_fds(pid) <= fds0 and count_tasks(pid) == tasks0
@@ -1528,13 +1547,7 @@ def cmd_reload(t, a):
                 break
     dt = time.monotonic() - t0
     time.sleep(0.3)
-    stop.set()
-    for ld in loads:
-        ld.join(30)
-    okn = sum(ld.ok for ld in loads)
-    fails = [f for ld in loads for f in ld.failures]
-    nfail = sum(ld.nfail for ld in loads)
-    resets = sum(ld.resets for ld in loads)
+    okn, nfail, resets, fails = load_stop(stop, loads)
     t.ok(not wrong, '%d SIGHUPs in %.1f s cycling 4 modes, workers 1-8, '
          'capacity 1-64: each one applied as written' % (a.count, dt),
          wrong[:5])

@@ -23,16 +23,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itest    # noqa: E402
 from itest import (Closed, Conn, HOST, Load, build, count_fds,  # noqa: E402
-                   count_tasks, fetch, read_log, server, settle_counts,
-                   stats, wait_for, write_ini)
-
-
-def rss_kib(pid):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    return 0
+                   count_tasks, fetch, load_stop, read_log, rss_kib, server,
+                   settle_counts, stats, wait_for, write_ini)
 
 
 def raise_nofile(want):
@@ -424,17 +416,12 @@ def cmd_hupstorm(t, a):
                 break
     dt = time.monotonic() - t0
     time.sleep(0.5)
-    stop.set()
-    for ld in loads:
-        ld.join(30)
-    nfail = sum(ld.nfail for ld in loads)
-    okn = sum(ld.ok for ld in loads)
-    fails = [f for ld in loads for f in ld.failures]
+    okn, nfail, resets, fails = load_stop(stop, loads)
     t.ok(not stuck, '%d SIGHUPs in %.1f s, a quarter with an invalid file: '
          'each handled' % (a.count, dt), stuck)
     t.ok(okn >= 200 and nfail == 0, 'load meanwhile: %d requests OK, %d '
          'failed' % (okn, nfail), '\n'.join(fails[:20]))
-    t.ok(sum(ld.resets for ld in loads) == 0, 'no connection reset')
+    t.ok(resets == 0, 'no connection reset')
     s = stats(port)
     t.ok(last_valid is not None and s['mode'] == last_valid['mode'] and
          s['workers'] == last_valid['workers'] and
