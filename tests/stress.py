@@ -54,6 +54,15 @@ def open_conns(port, want, timeout):
     return wait_for(get, timeout, 0.1) or stats(port)
 
 
+def close_all(t, port, socks, timeout, what):
+    """Closes SOCKS, then checks within TIMEOUT s that the server holds none
+    of them: WHAT, the check's text."""
+    for s in socks:
+        s.close()
+    n = open_conns(port, 1, timeout)['connections']
+    t.ok(n == 1, '%s (connections %d)' % (what, n))
+
+
 # ------------------------------------------------------------ many sockets
 
 REQ = b'GET /cpu?n=10 HTTP/1.1\r\nHost: x\r\n\r\n'
@@ -159,11 +168,8 @@ def cmd_idle(t, a):
     done, fails = round_trip(socks, 60)
     t.ok(done == n and not fails, 'then all %d are served again when they '
          'send a request (%d)' % (n, done), fails[:10])
-    for s in socks:
-        s.close()
-    s = open_conns(a.port, 1, 20)
-    t.ok(s['connections'] == 1, 'closed by the clients, they are all '
-         'released (connections %d)' % s['connections'])
+    close_all(t, a.port, socks, 20, 'closed by the clients, they are all '
+              'released')
 
 
 # ------------------------------------------------------------ slowloris
@@ -232,11 +238,7 @@ def cmd_slowloris(t, a):
          'kept sending (%d closed, first %.1f s, last %.1f s)'
          % (a.request_timeout, limit, len(closed), when[0] if when else -1,
             when[-1] if when else -1))
-    for s in socks:
-        s.close()
-    s = open_conns(a.port, 1, 10)
-    t.ok(s['connections'] == 1, 'none is left open (connections %d)'
-         % s['connections'])
+    close_all(t, a.port, socks, 10, 'none is left open')
 
 
 # ------------------------------------------------------------ slow readers
@@ -273,11 +275,7 @@ def cmd_readers(t, a):
          '%.1f MiB (bound %d MiB)' % (n, size / 1048576.0, grow, a.max_mib))
     t.ok(st == 200 and dt < 1.0, 'meanwhile another client is served in '
          '%.3f s' % dt, st)
-    for s in socks:
-        s.close()
-    s = open_conns(a.port, 1, 15)
-    t.ok(s['connections'] == 1, 'once they leave, none is left open '
-         '(connections %d)' % s['connections'])
+    close_all(t, a.port, socks, 15, 'once they leave, none is left open')
 
 
 # ------------------------------------------------------------ fd limits
