@@ -597,8 +597,8 @@ pool_spin(struct pool *p)
 {
 	unsigned us, max;
 
-	spin_plan(p->srv->cfg.worker_spin_us, server_usable_cpus(), p->nreactors, &us,
-	    &max);
+	spin_plan(p->srv->cfg.worker_spin_us, server_usable_cpus(),
+	    p->nreactors, &us, &max);
 	queue_set_spin(p->q, us, max);
 }
 
