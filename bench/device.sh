@@ -16,9 +16,13 @@
 #     thread-per-connection and sequential, static page and /cpu, with wrk
 #     (keep-alive) and ab (a connection per request);
 #   - the static page against nginx (sendfile off and on) with 1, 2, 4, 8
-#     workers, and every mode with 8 workers beside them;
+#     workers, and every mode with 8 workers beside them (wrk -t8 -c256 and
+#     ab, 3 interleaved rounds);
 #   - reactors 1, 2, 4 (when the server has the setting);
-#   - queue_bench with 1 to 16 producers and consumers.
+#   - the requests experiment on /cpu (claim 3: 1000, 3000, 10000 requests);
+#   - queue_bench with 1 to 16 producers and consumers;
+#   - the pools' long spin off and auto (worker_spin_us), interleaved, on
+#     the static page with wrk (OUT/spin), when the server has the setting.
 # OUT receives raw.csv, median.csv, queue_bench.csv, machine.json and the
 # report (report.md, img/) that bench/report.py draws from them, the same
 # tables and plots as the 2-CPU run.
@@ -80,7 +84,20 @@ rc=$?
 			    --producers $n --consumers $n --capacity $cap | tail -n +2
 		done
 	done
+	# the consumers' long spin (worker_spin_us = auto on 8 CPUs: 50 us, 2)
+	"$bin/queue_bench" --items 200000 --runs 3 --producers 8 \
+	    --consumers 8 --capacity 64 --spin-us 50 --spinners 2 | tail -n +2
 } > "$out/queue_bench.csv" 2> "$out/queue_bench.err"
+# off against auto, each point's two variants back to back
+if printf '[server]\nworker_spin_us = 0\n' > "$out/spin.ini" &&
+    "$bin/lfserver" -t -c "$out/spin.ini" > /dev/null 2>&1; then
+	python3 "$here/lfbench.py" --profile device --pin yes --no-plots \
+	    --server "$bin/lfserver" --queue-bench /nonexistent \
+	    --experiments workers --workloads static --modes lockfree,locked \
+	    --tools wrk --no-nginx --variant off:worker_spin_us=0 --variant auto: \
+	    --out "$out/spin" --run-timeout 120 || rc=1
+fi
+rm -f "$out/spin.ini"
 python3 "$here/report.py" "$out"
 echo "device.sh: done in $(( $(date +%s) - t0 )) s, lfbench status $rc; results in $out"
 exit $rc

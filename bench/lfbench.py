@@ -1433,6 +1433,8 @@ def main():
 	    'access log on vs off)' % ','.join(EXPERIMENTS))
 	ap.add_argument('--modes', default=','.join(MODES))
 	ap.add_argument('--workloads', default=','.join(WORKLOADS))
+	ap.add_argument('--tools', default='wrk,ab',
+	    help='clients to run, a comma list of wrk and ab (default both)')
 	ap.add_argument('--no-nginx', action='store_true',
 	    help='run no peer server (nginx, lighttpd)')
 	ap.add_argument('--peers', default=','.join(PEERS),
@@ -1514,6 +1516,11 @@ def main():
 	common = parse_settings(','.join(args.server_setting),
 	    '--server-setting')
 	plan = expand_variants(build_plan(args, prof, ncpu), variants, common)
+	tools_wanted = {t for t in args.tools.split(',') if t}
+	if tools_wanted - {'wrk', 'ab'}:
+		raise BenchError('--tools: only wrk and ab, not %s' %
+		    ','.join(sorted(tools_wanted - {'wrk', 'ab'})))
+	plan = [p for p in plan if p['tool'] in tools_wanted]
 	if not plan:
 		raise BenchError('nothing to run with these options')
 	tools = sorted({p['tool'] for p in plan} |
