@@ -99,6 +99,7 @@ log_request(struct accesslog *al, unsigned slot, const char *raw, int status,
 	}
 	e.req = &req;
 	e.fd = client_fd;
+	e.peer = NULL;
 	e.status = status;
 	e.bytes = bytes;
 	e.us = 1234;
@@ -163,6 +164,7 @@ log_refused(struct accesslog *al, const char *line, int status)
 	e.line = line;
 	e.line_len = strlen(line);
 	e.fd = client_fd;
+	e.peer = NULL;
 	e.status = status;
 	e.bytes = 0;
 	e.us = 7;
