@@ -85,15 +85,34 @@ lb_put(struct lb *b, const char *s, size_t n)
 /* A string literal, its length known at compile time. */
 #define lb_lit(b, s)	lb_put((b), "" s, sizeof(s) - 1)
 
+/* Room for N more bytes at the end, or NULL (and the buffer full). */
+static inline char *
+lb_room(struct lb *b, size_t n)
+{
+	if (n > b->cap - b->len) {
+		b->full = true;
+		b->len = b->cap;
+		return NULL;
+	}
+	return b->p + b->len;
+}
+
 static void
 lb_uint(struct lb *b, uint64_t v)
 {
-	char d[20], *q = d + sizeof(d);
+	char *q;
+	size_t n = 1;
+	uint64_t t;
 
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	if ((q = lb_room(b, n)) == NULL)
+		return;
+	b->len += n;
+	q += n;
 	do
 		*--q = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	lb_put(b, q, (size_t)(d + sizeof(d) - q));
 }
 
 /* As printf's %d. */
@@ -107,19 +126,18 @@ lb_int(struct lb *b, int v)
 		lb_uint(b, (uint64_t)v);
 }
 
-enum lb_quote { Q_COMBINED, Q_JSON, Q_JOURNAL };
+enum lb_quote { Q_COMBINED = 1, Q_JSON = 1 << 1, Q_JOURNAL = 1 << 2 };
 
 /*
- * Which bytes each quoting rewrites: combined and JSON every byte outside
+ * The quotings that rewrite each byte: combined and JSON every byte outside
  * printable ASCII and '"' and '\'; the journal '\n' and NUL.
  */
-static bool
-lb_special(unsigned char ch, enum lb_quote q)
-{
-	if (q == Q_JOURNAL)
-		return ch == '\n' || ch == '\0';
-	return ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\';
-}
+#define Q_TEXT	(Q_COMBINED | Q_JSON)
+static const uint8_t lb_special[256] = {
+	[0] = Q_TEXT | Q_JOURNAL,
+	[1 ... 0x09] = Q_TEXT, ['\n'] = Q_TEXT | Q_JOURNAL, [0x0b ... 0x1f] = Q_TEXT,
+	['"'] = Q_TEXT, ['\\'] = Q_TEXT, [0x7f ... 0xff] = Q_TEXT,
+};
 
 /*
  * S[0..N) quoted for the format: combined escapes '"', '\' and bytes outside
@@ -131,6 +149,7 @@ static void
 lb_quoted(struct lb *b, const char *s, size_t n, enum lb_quote q)
 {
 	static const char upper[] = "0123456789ABCDEF", lower[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
 	char esc[6];
 	size_t i = 0, run;
 	unsigned char ch;
@@ -138,14 +157,14 @@ lb_quoted(struct lb *b, const char *s, size_t n, enum lb_quote q)
 	if (n > ACCESSLOG_FIELD_MAX)
 		n = ACCESSLOG_FIELD_MAX;
 	while (i < n && !b->full) {
-		for (run = i; run < n && !lb_special((unsigned char)s[run], q); run++)
+		for (run = i; run < n && !(lb_special[u[run]] & q); run++)
 			;
 		if (run > i) {
 			lb_put(b, s + i, run - i);
 			i = run;
 			continue;
 		}
-		ch = (unsigned char)s[i++];
+		ch = u[i++];
 		if (q == Q_JOURNAL)
 			lb_lit(b, "?");
 		else if (ch == '"' || ch == '\\') {
@@ -220,16 +239,26 @@ accesslog_headers(const struct http_request *req, struct accesslog_hdrs *h)
 static void
 lb_peer(struct lb *b, const struct accesslog_peer *peer)
 {
-	char text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN], *q, *start;
+	unsigned d;
 	int i;
 
 	switch (peer->family) {
 	case AF_INET:
+		if ((q = lb_room(b, sizeof("255.255.255.255") - 1)) == NULL)
+			return;
+		start = q;
 		for (i = 0; i < 4; i++) {
+			d = peer->addr[i];
 			if (i > 0)
-				lb_lit(b, ".");
-			lb_uint(b, peer->addr[i]);
+				*q++ = '.';
+			if (d >= 100)
+				*q++ = (char)('0' + d / 100);
+			if (d >= 10)
+				*q++ = (char)('0' + d / 10 % 10);
+			*q++ = (char)('0' + d % 10);
 		}
+		b->len += (size_t)(q - start);
 		break;
 	case AF_INET6:
 		if (inet_ntop(AF_INET6, peer->addr, text, sizeof(text)) != NULL)
