@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@ struct accesslog_slot {
 	char		*buf;		/* ACCESSLOG_BUF bytes, made on first use */
 	size_t		 len;
 	time_t		 date_sec;	/* the second date[] shows */
+	size_t		 date_len;	/* 0: none yet */
 	char		 date[40];
 } __attribute__((aligned(64)));
 
@@ -58,183 +58,319 @@ struct accesslog {
 	atomic_bool		 reopen;
 };
 
-/* An output buffer that says when it did not fit, rather than write past. */
+/*
+ * An output buffer that says when it did not fit, rather than write past.
+ * Lines are built with direct appends (no printf, no strlen of literals):
+ * they are made in the serving thread, so every instruction here is paid
+ * per request.
+ */
 struct lb {
 	char	*p;
 	size_t	 len, cap;
 	bool	 full;
 };
 
-static void
+static inline void
 lb_put(struct lb *b, const char *s, size_t n)
 {
-	if (b->full || n > b->cap - b->len) {
+	if (n > b->cap - b->len) {
 		b->full = true;
+		b->len = b->cap;	/* later appends fail too */
 		return;
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
 
-static void
-lb_str(struct lb *b, const char *s)
-{
-	lb_put(b, s, strlen(s));
-}
+/* A string literal, its length known at compile time. */
+#define lb_lit(b, s)	lb_put((b), "" s, sizeof(s) - 1)
 
-static void __attribute__((format(printf, 2, 3)))
-lb_printf(struct lb *b, const char *fmt, ...)
+/* Room for N more bytes at the end, or NULL (and the buffer full). */
+static inline char *
+lb_room(struct lb *b, size_t n)
 {
-	va_list ap;
-	int n;
-
-	if (b->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len)
+	if (n > b->cap - b->len) {
 		b->full = true;
-	else
-		b->len += (size_t)n;
+		b->len = b->cap;
+		return NULL;
+	}
+	return b->p + b->len;
 }
 
-enum lb_quote { Q_COMBINED, Q_JSON, Q_JOURNAL };
+static void
+lb_uint(struct lb *b, uint64_t v)
+{
+	char *q;
+	size_t n = 1;
+	uint64_t t;
+
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	if ((q = lb_room(b, n)) == NULL)
+		return;
+	b->len += n;
+	q += n;
+	do
+		*--q = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+}
+
+/* As printf's %d. */
+static void
+lb_int(struct lb *b, int v)
+{
+	if (v < 0) {
+		lb_lit(b, "-");
+		lb_uint(b, -(uint64_t)(int64_t)v);
+	} else
+		lb_uint(b, (uint64_t)v);
+}
+
+enum lb_quote { Q_COMBINED = 1, Q_JSON = 1 << 1, Q_JOURNAL = 1 << 2 };
+
+/*
+ * The quotings that rewrite each byte: combined and JSON every byte outside
+ * printable ASCII and '"' and '\'; the journal '\n' and NUL.
+ */
+#define Q_TEXT	(Q_COMBINED | Q_JSON)
+static const uint8_t lb_special[256] = {
+	[0] = Q_TEXT | Q_JOURNAL,
+	[1 ... 0x09] = Q_TEXT, ['\n'] = Q_TEXT | Q_JOURNAL, [0x0b ... 0x1f] = Q_TEXT,
+	['"'] = Q_TEXT, ['\\'] = Q_TEXT, [0x7f ... 0xff] = Q_TEXT,
+};
 
 /*
  * S[0..N) quoted for the format: combined escapes '"', '\' and bytes outside
  * printable ASCII as \xHH (as nginx does), JSON as \" \\ \u00HH, a journal
  * field value keeps everything but a newline (which would end the field).
+ * Runs of plain bytes are copied whole.
  */
 static void
 lb_quoted(struct lb *b, const char *s, size_t n, enum lb_quote q)
 {
-	char esc[8];
-	size_t i;
+	static const char upper[] = "0123456789ABCDEF", lower[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	char esc[6];
+	size_t i = 0, run;
+	unsigned char ch;
 
 	if (n > ACCESSLOG_FIELD_MAX)
 		n = ACCESSLOG_FIELD_MAX;
-	for (i = 0; i < n && !b->full; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (q == Q_JOURNAL) {
-			lb_put(b, ch == '\n' || ch == '\0' ? "?" : &s[i], 1);
+	while (i < n && !b->full) {
+		for (run = i; run < n && !(lb_special[u[run]] & q); run++)
+			;
+		if (run > i) {
+			lb_put(b, s + i, run - i);
+			i = run;
 			continue;
 		}
-		if (ch == '"' || ch == '\\') {
+		ch = u[i++];
+		if (q == Q_JOURNAL)
+			lb_lit(b, "?");
+		else if (ch == '"' || ch == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)ch;
 			lb_put(b, esc, 2);
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			if (q == Q_JSON)
-				snprintf(esc, sizeof(esc), "\\u%04x", ch);
-			else
-				snprintf(esc, sizeof(esc), "\\x%02X", ch);
-			lb_str(b, esc);
-		} else
-			lb_put(b, &s[i], 1);
+		} else if (q == Q_JSON) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = lower[ch >> 4];
+			esc[5] = lower[ch & 15];
+			lb_put(b, esc, 6);
+		} else {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = upper[ch >> 4];
+			esc[3] = upper[ch & 15];
+			lb_put(b, esc, 4);
+		}
 	}
+}
+
+/* The values of the Referer and User-Agent fields of a request, NULL when absent. */
+struct accesslog_hdrs {
+	const char	*referer, *agent;
+	size_t		 referer_len, agent_len;
+};
+
+/* VALUE[0..*LEN) of the field line P..EOL whose name (NLEN bytes) was matched. */
+static const char *
+accesslog_value(const char *p, const char *eol, size_t nlen, size_t *len)
+{
+	const char *v = p + nlen + 1;
+
+	while (v < eol && (*v == ' ' || *v == '\t'))
+		v++;
+	*len = (size_t)(eol - v);
+	while (*len > 0 && (v[*len - 1] == '\r' || v[*len - 1] == ' ' ||
+	    v[*len - 1] == '\t'))
+		(*len)--;
+	return v;
 }
 
 /*
- * The value of header NAME in REQ's head (which the parser has found
- * complete: it ends with a blank line), or NULL.
+ * Fills H from REQ's head (which the parser has found complete: it ends with
+ * a blank line) in one pass; the first field of each name counts.
  */
-static const char *
-accesslog_header(const struct http_request *req, const char *name, size_t *vlen)
+static void
+accesslog_headers(const struct http_request *req, struct accesslog_hdrs *h)
 {
-	size_t nlen = strlen(name);
-	const char *p = req->target + req->target_len, *eol, *v;
+	const char *p = req->target + req->target_len, *eol;
+	size_t len;
 
+	h->referer = h->agent = NULL;
+	h->referer_len = h->agent_len = 0;
 	/* past the request line */
 	if ((p = strchr(p, '\n')) == NULL)
-		return NULL;
+		return;
 	for (p++; *p != '\r' && *p != '\n' && *p != '\0'; p = eol + 1) {
 		if ((eol = strchr(p, '\n')) == NULL)
-			return NULL;
-		if ((size_t)(eol - p) > nlen && p[nlen] == ':' &&
-		    strncasecmp(p, name, nlen) == 0) {
-			v = p + nlen + 1;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			*vlen = (size_t)(eol - v);
-			while (*vlen > 0 && (v[*vlen - 1] == '\r' ||
-			    v[*vlen - 1] == ' ' || v[*vlen - 1] == '\t'))
-				(*vlen)--;
-			return v;
-		}
+			return;
+		len = (size_t)(eol - p);
+		if (h->referer == NULL && (*p == 'r' || *p == 'R') && len > 7 &&
+		    p[7] == ':' && strncasecmp(p, "referer", 7) == 0)
+			h->referer = accesslog_value(p, eol, 7, &h->referer_len);
+		else if (h->agent == NULL && (*p == 'u' || *p == 'U') && len > 10 &&
+		    p[10] == ':' && strncasecmp(p, "user-agent", 10) == 0)
+			h->agent = accesslog_value(p, eol, 10, &h->agent_len);
 	}
-	return NULL;
 }
 
+/* PEER's text as inet_ntop writes it ("unix" for a Unix socket). */
 static void
-accesslog_remote(int fd, char *out, size_t len)
+lb_peer(struct lb *b, const struct accesslog_peer *peer)
+{
+	char text[INET6_ADDRSTRLEN], *q, *start;
+	unsigned d;
+	int i;
+
+	switch (peer->family) {
+	case AF_INET:
+		if ((q = lb_room(b, sizeof("255.255.255.255") - 1)) == NULL)
+			return;
+		start = q;
+		for (i = 0; i < 4; i++) {
+			d = peer->addr[i];
+			if (i > 0)
+				*q++ = '.';
+			if (d >= 100)
+				*q++ = (char)('0' + d / 100);
+			if (d >= 10)
+				*q++ = (char)('0' + d / 10 % 10);
+			*q++ = (char)('0' + d % 10);
+		}
+		b->len += (size_t)(q - start);
+		break;
+	case AF_INET6:
+		if (inet_ntop(AF_INET6, peer->addr, text, sizeof(text)) != NULL)
+			lb_put(b, text, strlen(text));
+		else
+			lb_lit(b, "-");
+		break;
+	case AF_UNIX:
+		lb_lit(b, "unix");
+		break;
+	default:
+		lb_lit(b, "-");
+	}
+}
+
+void
+accesslog_peer_lookup(struct accesslog_peer *peer, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
-	snprintf(out, len, "-");
+	memset(peer, 0, sizeof(*peer));
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return;
 	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
+		memcpy(peer->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
 	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
-	else if (ss.ss_family == AF_UNIX)
-		snprintf(out, len, "unix");
+		memcpy(peer->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	else if (ss.ss_family != AF_UNIX)
+		return;
+	peer->family = (uint8_t)ss.ss_family;
 }
 
 /* The slot's cached time text for NOW (one strftime a second at most). */
-static const char *
+static void
 accesslog_date(struct accesslog_slot *sl, enum lf_log_format format, time_t now)
 {
 	struct tm tm;
 
-	if (sl->date_sec != now) {
+	if (sl->date_sec != now || sl->date_len == 0) {
 		localtime_r(&now, &tm);
-		strftime(sl->date, sizeof(sl->date), format == LF_LOG_JSON ?
-		    "%Y-%m-%dT%H:%M:%S%z" : "%d/%b/%Y:%H:%M:%S %z", &tm);
+		sl->date_len = strftime(sl->date, sizeof(sl->date),
+		    format == LF_LOG_JSON ? "%Y-%m-%dT%H:%M:%S%z" :
+		    "%d/%b/%Y:%H:%M:%S %z", &tm);
 		sl->date_sec = now;
 	}
-	return sl->date;
 }
+
+/* What every format takes besides the entry. */
+struct accesslog_line {
+	const struct accesslog_entry	*e;
+	const struct accesslog_peer	*peer;
+	const char			*date;
+	size_t				 date_len;
+	struct accesslog_hdrs		 h;	/* when e->req */
+};
 
 /* The nginx "combined" line, without its newline. */
 static void
-accesslog_combined(struct lb *b, const struct accesslog_entry *e,
-    const char *remote, const char *date)
+accesslog_combined(struct lb *b, const struct accesslog_line *l)
 {
+	const struct accesslog_entry *e = l->e;
 	const struct http_request *r = e->req;
-	const char *v;
-	size_t vlen;
 
-	lb_printf(b, "%s - - [%s] \"", remote, date);
+	lb_peer(b, l->peer);
+	lb_lit(b, " - - [");
+	lb_put(b, l->date, l->date_len);
+	lb_lit(b, "] \"");
 	if (r == NULL) {
 		if (e->line_len > 0)
 			lb_quoted(b, e->line, e->line_len, Q_COMBINED);
 		else
-			lb_str(b, "-");
-		lb_printf(b, "\" %d ", e->status);
+			lb_lit(b, "-");
+		lb_lit(b, "\" ");
 	} else {
 		lb_quoted(b, r->method_str, r->method_len, Q_COMBINED);
-		lb_str(b, " ");
+		lb_lit(b, " ");
 		lb_quoted(b, r->target, r->target_len, Q_COMBINED);
-		lb_printf(b, " HTTP/1.%d\" %d ", r->minor, e->status);
+		lb_lit(b, " HTTP/1.");
+		lb_int(b, r->minor);
+		lb_lit(b, "\" ");
 	}
+	lb_int(b, e->status);
+	lb_lit(b, " ");
 	if (e->bytes > 0)
-		lb_printf(b, "%llu \"", (unsigned long long)e->bytes);
+		lb_uint(b, e->bytes);
 	else
-		lb_str(b, "- \"");
-	if (r != NULL && (v = accesslog_header(r, "referer", &vlen)) != NULL)
-		lb_quoted(b, v, vlen, Q_COMBINED);
+		lb_lit(b, "-");
+	lb_lit(b, " \"");
+	if (r != NULL && l->h.referer != NULL)
+		lb_quoted(b, l->h.referer, l->h.referer_len, Q_COMBINED);
 	else
-		lb_str(b, "-");
-	lb_str(b, "\" \"");
-	if (r != NULL && (v = accesslog_header(r, "user-agent", &vlen)) != NULL)
-		lb_quoted(b, v, vlen, Q_COMBINED);
+		lb_lit(b, "-");
+	lb_lit(b, "\" \"");
+	if (r != NULL && l->h.agent != NULL)
+		lb_quoted(b, l->h.agent, l->h.agent_len, Q_COMBINED);
 	else
-		lb_str(b, "-");
-	lb_str(b, "\"");
+		lb_lit(b, "-");
+	lb_lit(b, "\"");
+}
+
+/* ","status":S,"bytes":B,"duration_us":D,"referer":" */
+static void
+accesslog_json_numbers(struct lb *b, const struct accesslog_entry *e)
+{
+	lb_lit(b, "\",\"status\":");
+	lb_int(b, e->status);
+	lb_lit(b, ",\"bytes\":");
+	lb_uint(b, e->bytes);
+	lb_lit(b, ",\"duration_us\":");
+	lb_uint(b, e->us);
+	lb_lit(b, ",\"referer\":\"");
 }
 
 /*
@@ -242,83 +378,90 @@ accesslog_combined(struct lb *b, const struct accesslog_entry *e,
  * parsed, and "request" with its first line as received.
  */
 static void
-accesslog_json_refused(struct lb *b, const struct accesslog_entry *e,
-    const char *remote, const char *date)
+accesslog_json_refused(struct lb *b, const struct accesslog_line *l)
 {
-	lb_printf(b, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"\","
-	    "\"path\":\"\",\"query\":\"\",\"protocol\":\"\",\"request\":\"",
-	    date, remote);
-	lb_quoted(b, e->line, e->line_len, Q_JSON);
-	lb_printf(b, "\",\"status\":%d,\"bytes\":%llu,\"duration_us\":%llu,"
-	    "\"referer\":\"\",\"user_agent\":\"\"}", e->status,
-	    (unsigned long long)e->bytes, (unsigned long long)e->us);
+	lb_lit(b, "\",\"method\":\"\",\"path\":\"\",\"query\":\"\","
+	    "\"protocol\":\"\",\"request\":\"");
+	lb_quoted(b, l->e->line, l->e->line_len, Q_JSON);
+	accesslog_json_numbers(b, l->e);
+	lb_lit(b, "\",\"user_agent\":\"\"}");
 }
 
 static void
-accesslog_json(struct lb *b, const struct accesslog_entry *e,
-    const char *remote, const char *date)
+accesslog_json(struct lb *b, const struct accesslog_line *l)
 {
-	const struct http_request *r = e->req;
-	const char *v;
-	size_t vlen;
+	const struct http_request *r = l->e->req;
 
+	lb_lit(b, "{\"time\":\"");
+	lb_put(b, l->date, l->date_len);
+	lb_lit(b, "\",\"remote\":\"");
+	lb_peer(b, l->peer);
 	if (r == NULL) {
-		accesslog_json_refused(b, e, remote, date);
+		accesslog_json_refused(b, l);
 		return;
 	}
-	lb_printf(b, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"", date, remote);
+	lb_lit(b, "\",\"method\":\"");
 	lb_quoted(b, r->method_str, r->method_len, Q_JSON);
-	lb_str(b, "\",\"path\":\"");
+	lb_lit(b, "\",\"path\":\"");
 	lb_quoted(b, r->path, r->path_len, Q_JSON);
-	lb_str(b, "\",\"query\":\"");
+	lb_lit(b, "\",\"query\":\"");
 	lb_quoted(b, r->query, r->query_len, Q_JSON);
-	lb_printf(b, "\",\"protocol\":\"HTTP/1.%d\",\"status\":%d,\"bytes\":%llu,"
-	    "\"duration_us\":%llu,\"referer\":\"", r->minor, e->status,
-	    (unsigned long long)e->bytes, (unsigned long long)e->us);
-	if ((v = accesslog_header(r, "referer", &vlen)) != NULL)
-		lb_quoted(b, v, vlen, Q_JSON);
-	lb_str(b, "\",\"user_agent\":\"");
-	if ((v = accesslog_header(r, "user-agent", &vlen)) != NULL)
-		lb_quoted(b, v, vlen, Q_JSON);
-	lb_str(b, "\"}");
+	lb_lit(b, "\",\"protocol\":\"HTTP/1.");
+	lb_int(b, r->minor);
+	accesslog_json_numbers(b, l->e);
+	if (l->h.referer != NULL)
+		lb_quoted(b, l->h.referer, l->h.referer_len, Q_JSON);
+	lb_lit(b, "\",\"user_agent\":\"");
+	if (l->h.agent != NULL)
+		lb_quoted(b, l->h.agent, l->h.agent_len, Q_JSON);
+	lb_lit(b, "\"}");
+}
+
+/* \nLF_STATUS=S\nLF_BYTES=B\nLF_DURATION_US=D\nLF_REMOTE=A */
+static void
+accesslog_journal_numbers(struct lb *b, const struct accesslog_line *l)
+{
+	lb_lit(b, "\nLF_STATUS=");
+	lb_int(b, l->e->status);
+	lb_lit(b, "\nLF_BYTES=");
+	lb_uint(b, l->e->bytes);
+	lb_lit(b, "\nLF_DURATION_US=");
+	lb_uint(b, l->e->us);
+	lb_lit(b, "\nLF_REMOTE=");
+	lb_peer(b, l->peer);
 }
 
 /* One journal entry: "FIELD=value" lines; the record ends with a NUL. */
 static void
-accesslog_journal(struct lb *b, const struct accesslog_entry *e,
-    const char *remote, const char *date)
+accesslog_journal(struct lb *b, const struct accesslog_line *l)
 {
-	const struct http_request *r = e->req;
-	const char *v;
-	size_t vlen;
+	const struct http_request *r = l->e->req;
 
-	lb_str(b, "MESSAGE=");
-	accesslog_combined(b, e, remote, date);
-	lb_str(b, "\nPRIORITY=6\nLF_EVENT=access");
+	lb_lit(b, "MESSAGE=");
+	accesslog_combined(b, l);
+	lb_lit(b, "\nPRIORITY=6\nLF_EVENT=access");
 	if (r == NULL) {
-		lb_str(b, "\nLF_REQUEST=");
-		lb_quoted(b, e->line, e->line_len, Q_JOURNAL);
-		lb_printf(b, "\nLF_STATUS=%d\nLF_BYTES=%llu\nLF_DURATION_US=%llu\n"
-		    "LF_REMOTE=%s", e->status, (unsigned long long)e->bytes,
-		    (unsigned long long)e->us, remote);
+		lb_lit(b, "\nLF_REQUEST=");
+		lb_quoted(b, l->e->line, l->e->line_len, Q_JOURNAL);
+		accesslog_journal_numbers(b, l);
 		return;
 	}
-	lb_str(b, "\nLF_METHOD=");
+	lb_lit(b, "\nLF_METHOD=");
 	lb_quoted(b, r->method_str, r->method_len, Q_JOURNAL);
-	lb_str(b, "\nLF_PATH=");
+	lb_lit(b, "\nLF_PATH=");
 	lb_quoted(b, r->path, r->path_len, Q_JOURNAL);
-	lb_str(b, "\nLF_QUERY=");
+	lb_lit(b, "\nLF_QUERY=");
 	lb_quoted(b, r->query, r->query_len, Q_JOURNAL);
-	lb_printf(b, "\nLF_PROTOCOL=HTTP/1.%d\nLF_STATUS=%d\nLF_BYTES=%llu\n"
-	    "LF_DURATION_US=%llu\nLF_REMOTE=%s", r->minor, e->status,
-	    (unsigned long long)e->bytes, (unsigned long long)e->us, remote);
-	if ((v = accesslog_header(r, "user-agent", &vlen)) != NULL) {
-		lb_str(b, "\nLF_USER_AGENT=");
-		lb_quoted(b, v, vlen, Q_JOURNAL);
+	lb_lit(b, "\nLF_PROTOCOL=HTTP/1.");
+	lb_int(b, r->minor);
+	accesslog_journal_numbers(b, l);
+	if (l->h.agent != NULL) {
+		lb_lit(b, "\nLF_USER_AGENT=");
+		lb_quoted(b, l->h.agent, l->h.agent_len, Q_JOURNAL);
 	}
-	if ((v = accesslog_header(r, "referer", &vlen)) != NULL) {
-		lb_str(b, "\nLF_REFERER=");
-		lb_quoted(b, v, vlen, Q_JOURNAL);
+	if (l->h.referer != NULL) {
+		lb_lit(b, "\nLF_REFERER=");
+		lb_quoted(b, l->h.referer, l->h.referer_len, Q_JOURNAL);
 	}
 }
 
@@ -326,13 +469,21 @@ void
 accesslog_request(struct accesslog *al, unsigned slot, const struct accesslog_entry *e)
 {
 	struct accesslog_slot *sl = &al->slot[slot % STATS_SHARDS];
+	struct accesslog_peer own;
+	struct accesslog_line l;
 	struct timespec ts;
-	char remote[INET6_ADDRSTRLEN];
-	const char *date;
 	struct lb b;
 	bool kick;
 
-	accesslog_remote(e->fd, remote, sizeof(remote));
+	l.e = e;
+	l.peer = e->peer;
+	if (l.peer == NULL || l.peer->family == 0) {
+		/* a connection's address is looked up once, on its first line */
+		accesslog_peer_lookup(e->peer != NULL ? e->peer : &own, e->fd);
+		l.peer = e->peer != NULL ? e->peer : &own;
+	}
+	if (e->req != NULL)
+		accesslog_headers(e->req, &l.h);
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	pthread_mutex_lock(&sl->mu);
 	if (sl->buf == NULL && (sl->buf = malloc(ACCESSLOG_BUF)) == NULL) {
@@ -340,20 +491,22 @@ accesslog_request(struct accesslog *al, unsigned slot, const struct accesslog_en
 		atomic_fetch_add_explicit(&al->stats->log_dropped, 1, memory_order_relaxed);
 		return;
 	}
-	date = accesslog_date(sl, al->format, ts.tv_sec);
+	accesslog_date(sl, al->format, ts.tv_sec);
+	l.date = sl->date;
+	l.date_len = sl->date_len;
 	b.p = sl->buf;
 	b.len = sl->len;
 	b.cap = ACCESSLOG_BUF;
 	b.full = false;
 	if (al->journal) {
-		accesslog_journal(&b, e, remote, date);
+		accesslog_journal(&b, &l);
 		lb_put(&b, "", 1);
 	} else {
 		if (al->format == LF_LOG_JSON)
-			accesslog_json(&b, e, remote, date);
+			accesslog_json(&b, &l);
 		else
-			accesslog_combined(&b, e, remote, date);
-		lb_put(&b, "\n", 1);
+			accesslog_combined(&b, &l);
+		lb_lit(&b, "\n");
 	}
 	if (!b.full)
 		sl->len = b.len;	/* else the partial line is forgotten */

@@ -442,10 +442,10 @@ enum conn_req { REQ_KEEP, REQ_CLOSE, REQ_DEFERRED };
  * its response then always finds it in the next scrape.
  */
 static void
-conn_observe(const struct conn *c, const struct conn_worker *w,
+conn_observe(struct conn *c, const struct conn_worker *w,
     const struct http_request *req, const struct response *resp, uint64_t t0)
 {
-	observe_request(w, c->fd, req, resp, t0);
+	observe_request(w, c, req, resp, t0);
 	if (log_debugging())
 		conn_debug_request(c, req, resp->status);
 }
@@ -604,7 +604,7 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			if (r == -2)
 				break;
 			if (r < 0) {
-				observe_refused(w->srv, w->shard, c->fd, buf + off,
+				observe_refused(w->srv, w->shard, c, buf + off,
 				    len - off, status, (stats_now_ns() - t0) / 1000u);
 				if (log_debugging())
 					conn_debug_bad(c, buf + off, len - off, status);
@@ -715,14 +715,14 @@ conn_expire(struct conn *c, const struct server *srv, struct stats_shard *shard)
 {
 	if (c->pending_len == 0 || conn_output_pending(c))
 		return;
-	observe_refused(srv, shard, c->fd, c->pending, c->pending_len, 408, 0);
+	observe_refused(srv, shard, c, c->pending, c->pending_len, 408, 0);
 	conn_send_final(c, 408);
 }
 
 void
 conn_reject(struct conn *c, const struct server *srv, struct stats_shard *shard)
 {
-	observe_refused(srv, shard, c->fd, NULL, 0, 503, 0);
+	observe_refused(srv, shard, c, NULL, 0, 503, 0);
 	conn_send_final(c, 503);
 	conn_free(c);
 }

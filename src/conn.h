@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "accesslog.h"
 #include "http.h"
 
 struct docroot_file;
@@ -44,6 +45,7 @@ struct conn {
 	bool			 poll_out;	/* ... for EPOLLOUT too */
 	unsigned		 reactor;	/* the pool reactor whose set holds it */
 	bool			 linger;	/* unread input may follow: see conn_free */
+	struct accesslog_peer	 peer;		/* the access log's, on first use */
 	char			*pending;	/* an incomplete request, carried over */
 	size_t			 pending_len;
 	uint64_t		 discard;	/* body bytes of a GET/HEAD still to drop */

@@ -13,7 +13,7 @@
 #include "stats.h"
 
 void
-observe_request(const struct conn_worker *w, int fd, const struct http_request *req,
+observe_request(const struct conn_worker *w, struct conn *c, const struct http_request *req,
     const struct response *resp, uint64_t t0)
 {
 	uint64_t us = (stats_now_ns() - t0) / 1000u;
@@ -26,7 +26,8 @@ observe_request(const struct conn_worker *w, int fd, const struct http_request *
 	e.req = req;
 	e.line = NULL;
 	e.line_len = 0;
-	e.fd = fd;
+	e.fd = c->fd;
+	e.peer = &c->peer;
 	e.status = resp->status;
 	/* an error page's body is not the handler's: it counts as none */
 	e.bytes = (resp->body != NULL || resp->sendfile) &&
@@ -36,7 +37,7 @@ observe_request(const struct conn_worker *w, int fd, const struct http_request *
 }
 
 void
-observe_refused(const struct server *srv, struct stats_shard *sh, int fd,
+observe_refused(const struct server *srv, struct stats_shard *sh, struct conn *c,
     const char *buf, size_t len, int status, uint64_t us)
 {
 	struct accesslog_entry e;
@@ -54,7 +55,8 @@ observe_refused(const struct server *srv, struct stats_shard *sh, int fd,
 	e.req = NULL;
 	e.line = buf;
 	e.line_len = len;
-	e.fd = fd;
+	e.fd = c->fd;
+	e.peer = &c->peer;
 	e.status = status;
 	e.bytes = 0;	/* an error page's body counts as none, as in observe_request */
 	e.us = us;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+struct conn;
 struct conn_worker;
 struct http_request;
 struct response;
@@ -17,20 +18,20 @@ struct server;
 struct stats_shard;
 
 /*
- * REQ on socket FD was answered with RESP; T0 is when it became readable.
+ * REQ on connection C was answered with RESP; T0 is when it became readable.
  * Called before the response is written, so that a client holding its
  * response always finds it counted when it scrapes /metrics next.
  */
-void observe_request(const struct conn_worker *w, int fd,
+void observe_request(const struct conn_worker *w, struct conn *c,
     const struct http_request *req, const struct response *resp, uint64_t t0);
 /*
  * A request refused before it was parsed whole (the parser's 400, 414, 431,
  * 501, 505..., 408 at a timeout, 503 when no thread can serve it), answered
  * with STATUS after US microseconds. BUF[0..LEN) is what arrived of it (may
  * be empty): its first line goes into the access log. Also called before
- * the write.
+ * the write. C's client address is kept in it for the next line.
  */
-void observe_refused(const struct server *srv, struct stats_shard *sh, int fd,
-    const char *buf, size_t len, int status, uint64_t us);
+void observe_refused(const struct server *srv, struct stats_shard *sh,
+    struct conn *c, const char *buf, size_t len, int status, uint64_t us);
 
 #endif

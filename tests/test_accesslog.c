@@ -1,6 +1,7 @@
 /*
  * test_accesslog.c - the access log module on its own: the combined and JSON
- * lines (fields, escaping, the client address), the writer's flush at free
+ * lines (fields, escaping, the client address; whole lines byte for byte
+ * for tricky input), the writer's flush at free
  * and within a second, SIGUSR2's reopen after a rename, and the promise that
  * a request never waits on a stuck disk: with the writer blocked on a full
  * pipe, appends return at once and the lines that do not fit are counted
@@ -99,6 +100,7 @@ log_request(struct accesslog *al, unsigned slot, const char *raw, int status,
 	}
 	e.req = &req;
 	e.fd = client_fd;
+	e.peer = NULL;
 	e.status = status;
 	e.bytes = bytes;
 	e.us = 1234;
@@ -163,6 +165,7 @@ log_refused(struct accesslog *al, const char *line, int status)
 	e.line = line;
 	e.line_len = strlen(line);
 	e.fd = client_fd;
+	e.peer = NULL;
 	e.status = status;
 	e.bytes = 0;
 	e.us = 7;
@@ -195,6 +198,126 @@ test_refused(void)
 	    "\"status\":501,\"bytes\":0,\"duration_us\":7,\"referer\":\"\","
 	    "\"user_agent\":\"\"}\n") != NULL,
 	    "json: the same keys, empty, and \"request\": %s", s);
+}
+
+/*
+ * The text of the line after its date, "] ..." (the date is the only part
+ * that depends on the clock), or "" when the line does not start with
+ * PREFIX followed by a date of the combined format's shape.
+ */
+static const char *
+after_date(const char *line, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	/* [27/Nov/2026:12:01:20 +0000] */
+	if (strncmp(line, prefix, n) != 0 || strlen(line) < n + 27 ||
+	    line[n + 2] != '/' || line[n + 6] != '/' || line[n + 11] != ':' ||
+	    line[n + 20] != ' ' || line[n + 26] != ']')
+		return "";
+	return line + n + 26;
+}
+
+/*
+ * Whole lines for tricky input, byte for byte: a kept IPv6 address, control
+ * bytes, quotes and backslashes, bytes outside ASCII, a target cut at the
+ * field limit (2048 bytes), absent Referer and User-Agent; and an address
+ * looked up once is kept in the caller's struct accesslog_peer.
+ */
+static void
+test_exact(void)
+{
+	static char raw[4096], want[4096], target[2101];
+	const char *path = tpath("exact.log"), *jpath = tpath("exact.json");
+	struct accesslog_peer v6 = { .family = AF_INET6 }, kept = { 0 };
+	struct http_request req;
+	struct accesslog_entry e = { 0 };
+	struct accesslog *al;
+	char err[256] = "", *s, *nl;
+	int hs;
+
+	inet_pton(AF_INET6, "2001:db8::7", v6.addr);
+	memset(target, 'a', sizeof(target) - 1);
+	target[0] = '/';
+	target[sizeof(target) - 1] = '\0';
+	ok(accesslog_open(&al, path, LF_LOG_COMBINED, st, err, sizeof(err)) == 0,
+	    "accesslog_open for exact lines: %s", err);
+	snprintf(raw, sizeof(raw), "GET /a%%22b?q='x' HTTP/1.1\r\nHost: x\r\n"
+	    "User-Agent: t\tab \"quoted\" back\\slash \xff\x80 \r\n\r\n");
+	if (http_parse_request(raw, strlen(raw), &req, &hs) <= 0) {
+		ok(0, "the tricky request parses");
+		return;
+	}
+	e.req = &req;
+	e.fd = -1;	/* never looked at: the address is kept */
+	e.peer = &v6;
+	e.status = 200;
+	e.bytes = 1234567;
+	e.us = 42;
+	accesslog_request(al, 1, &e);
+	snprintf(raw, sizeof(raw), "HEAD %s HTTP/1.0\r\n\r\n", target);
+	if (http_parse_request(raw, strlen(raw), &req, &hs) <= 0) {
+		ok(0, "the long request parses");
+		return;
+	}
+	e.status = 304;
+	e.bytes = 0;
+	accesslog_request(al, 1, &e);
+	e.req = NULL;
+	e.line = "\x01\x1f\x7f\"\\ \xc3\xa9";
+	e.line_len = strlen(e.line);
+	e.status = 400;
+	e.fd = client_fd;
+	e.peer = &kept;
+	accesslog_request(al, 1, &e);
+	accesslog_free(al);
+	s = slurp(path);
+	nl = strchr(s, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	ok(strcmp(after_date(s, "2001:db8::7 - - ["), "] \"GET /a%22b?q='x' "
+	    "HTTP/1.1\" 200 1234567 \"-\" \"t\\x09ab \\\"quoted\\\" back\\\\slash "
+	    "\\xFF\\x80\"") == 0,
+	    "combined: IPv6 address, quotes, backslash, tab and bytes outside "
+	    "ASCII escaped, no referer: %s", s);
+	s = nl != NULL ? nl + 1 : "";
+	nl = strchr(s, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	snprintf(want, sizeof(want), "] \"HEAD %.2048s HTTP/1.0\" 304 - \"-\" \"-\"",
+	    target);
+	ok(strcmp(after_date(s, "2001:db8::7 - - ["), want) == 0,
+	    "combined: a 2100-byte target cut at 2048 bytes, no body, no "
+	    "referer, no user agent");
+	s = nl != NULL ? nl + 1 : "";
+	ok(strcmp(after_date(s, "127.0.0.1 - - ["), "] \"\\x01\\x1F\\x7F\\\"\\\\ "
+	    "\\xC3\\xA9\" 400 - \"-\" \"-\"\n") == 0,
+	    "combined: a refused line with control bytes: %s", s);
+	ok(kept.family == AF_INET && memcmp(kept.addr, "\x7f\0\0\x01", 4) == 0,
+	    "the address looked up is kept for the connection's next lines");
+
+	ok(accesslog_open(&al, jpath, LF_LOG_JSON, st, err, sizeof(err)) == 0,
+	    "accesslog_open json for exact lines: %s", err);
+	snprintf(raw, sizeof(raw), "GET /p%%00?a=%%5C HTTP/1.1\r\nHost: x\r\n"
+	    "Referer: r\t\"\xe2\x82\xac\r\n\r\n");
+	if (http_parse_request(raw, strlen(raw), &req, &hs) <= 0) {
+		ok(0, "the tricky JSON request parses");
+		return;
+	}
+	e.req = &req;
+	e.peer = &v6;
+	e.status = 201;
+	e.bytes = 5;
+	e.us = 18446744073709551615u;
+	accesslog_request(al, 4, &e);
+	accesslog_free(al);
+	s = strstr(slurp(jpath), "\",\"remote\"");
+	ok(s != NULL && strcmp(s, "\",\"remote\":\"2001:db8::7\",\"method\":\"GET\","
+	    "\"path\":\"/p%00\",\"query\":\"a=%5C\",\"protocol\":\"HTTP/1.1\","
+	    "\"status\":201,\"bytes\":5,\"duration_us\":18446744073709551615,"
+	    "\"referer\":\"r\\u0009\\\"\\u00e2\\u0082\\u00ac\",\"user_agent\":\"\"}\n")
+	    == 0, "json: IPv6, \\u00HH escapes, the largest duration, no user "
+	    "agent: %s", s != NULL ? s : "(no line)");
 }
 
 static void
@@ -333,6 +456,7 @@ main(void)
 	test_combined();
 	test_json();
 	test_refused();
+	test_exact();
 	test_errors();
 	test_flush_and_reopen();
 	test_stuck_writer();
