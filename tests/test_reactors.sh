@@ -4,8 +4,9 @@
 # max_connections counts them all (beyond it clients wait in the backlog and
 # are served once connections close); /stats counts them; each reactor
 # expires its idle connections; reloads to 1 reactor (locked) and back to 3
-# hand every idle connection over. Then, with 2 reactors, max_connections
-# stays exact while both accept a burst of clients at once.
+# hand every idle connection over. Then, with 2 reactors: accept() waits for
+# a client's first bytes (TCP_DEFER_ACCEPT), and max_connections stays exact
+# while both reactors accept a burst of clients at once.
 
 . "${srcdir:-.}/tests/lib.sh"
 lf_init
@@ -170,7 +171,8 @@ lf_tap_merge "the client"
 lf_stop
 
 # max_connections stays exact while two reactors accept at once: 4 threads
-# open 60 idle clients together against max_connections = 20, three times
+# open 60 clients together, each sending one byte of a request and waiting,
+# against max_connections = 20, three times
 # (closing all between rounds, so accepting pauses and resumes). The server
 # must hold exactly 20 accepted sockets each time, never 21 (two reactors
 # taking the last slot between them), as its /proc/PID/fd shows.
@@ -213,7 +215,10 @@ def storm(clients, each):
         go.wait()
         for _ in range(each):
             try:
-                clients.append(socket.create_connection(('127.0.0.1', port), 5))
+                s = socket.create_connection(('127.0.0.1', port), 5)
+                # a first byte: a deferred accept() takes it at once
+                s.send(b'G')
+                clients.append(s)
             except OSError:
                 pass
     ts = [threading.Thread(target=opener) for _ in range(4)]
@@ -225,6 +230,32 @@ def storm(clients, each):
 
 
 base = sockets()
+
+# accept() is deferred until a client's first bytes (listen.c): a silent
+# client waits in the kernel, one that sends is taken at once, and the
+# silent one is taken all the same about a second later
+silent = socket.create_connection(('127.0.0.1', port), 5)
+time.sleep(0.4)
+ok(sockets() == base, 'a silent client is not accepted yet (%d held)'
+   % (sockets() - base))
+talker = socket.create_connection(('127.0.0.1', port), 5)
+talker.send(b'G')
+end = time.monotonic() + 0.5
+while sockets() == base and time.monotonic() < end:
+    time.sleep(0.01)
+ok(sockets() == base + 1, 'a client that sends is accepted at once (%d held)'
+   % (sockets() - base))
+end = time.monotonic() + 4
+while sockets() < base + 2 and time.monotonic() < end:
+    time.sleep(0.05)
+ok(sockets() == base + 2, 'the silent one is accepted within 4 s (%d held)'
+   % (sockets() - base))
+silent.close()
+talker.close()
+end = time.monotonic() + 5
+while sockets() > base and time.monotonic() < end:
+    time.sleep(0.05)
+
 for rnd in range(1, 4):
     clients = []
     storm(clients, 15)
