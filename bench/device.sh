@@ -66,7 +66,8 @@ t0=$(date +%s)
 # lighttpd is not in the bundle: nginx is the peer there, in both settings
 python3 "$here/lfbench.py" --profile device --pin yes --no-plots \
     --server "$bin/lfserver" --queue-bench /nonexistent \
-    --experiments workers,peers,static,reactors --workloads static,cpu \
+    --experiments workers,peers,static,reactors,requests \
+    --workloads static,cpu \
     --peers nginx,nginx-sendfile --reactor-counts 1,2,4 \
     --out "$out" --run-timeout 120
 rc=$?

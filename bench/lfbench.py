@@ -172,7 +172,6 @@ PROFILES = {
 		'static_ab_requests': 20000,
 		'io_ab_requests': 6400,
 		'repeats': 1,
-		'target_repeats': 1,
 		'scaling_workers': [1, 2, 4, 8, 16, 32, 64],
 		'scaling_workloads': ['static', 'cpu'],
 		'scaling_tools': ['wrk', 'ab'],
@@ -185,8 +184,13 @@ PROFILES = {
 		'queue_capacities': [64],
 		'queue_workloads': ['static'],
 		'queue_requests': 10000,
-		'request_counts': [10000],
-		'request_workloads': ['static'],
+		'request_counts': [1000, 3000, 10000],
+		'request_workloads': ['cpu'],
+		# the peers' comparison with a client that can load 8 server
+		# cores (wrk -t2 -c64 is the 2-CPU setting: here it is the limit)
+		'static_wrk_threads': 8,
+		'static_wrk_connections': 256,
+		'target_repeats': 3,
 		'wrk_duration': 2,
 		'cpu_target_requests': 10000,
 		'wrk_cpu_duration': 2,
@@ -1017,9 +1021,11 @@ def build_plan(args, prof, ncpu):
 		servers = peers + (modes if lf else [])
 		for rnd in range(TR):
 			for s in servers + (['yardstick'] if args.yardstick else []):
-				for tool, kw in (('wrk', {'duration': d, 'threads': 2}),
+				for tool, kw in (('wrk', {'duration': d,
+				    'threads': prof.get('static_wrk_threads', 2)}),
 				    ('ab', {'requests': prof['static_ab_requests']})):
-					c = 64 if tool == 'wrk' else gc
+					c = prof.get('static_wrk_connections', 64) \
+					    if tool == 'wrk' else gc
 					if s == 'yardstick' and tool != 'wrk':
 						continue
 					if s in PEERS or s == 'yardstick':

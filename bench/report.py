@@ -753,12 +753,18 @@ def costs_section(d):
 	return '\n\n'.join(parts)
 
 
-def project(r, cores, reactors=1):
+def project(r, cores, reactors=None):
 	"""Predicted maximum req/s of the server of median row R on CORES
 	cores (docs/BENCHMARKS.md, "Capacity projection"): the least of what
 	its reactors (or acceptor) can feed, R_n x 1e6 / reactor us, and what
-	the cores can run, cores x 1e6 / total us per request.  Sequential
-	has one worker: also at most 1e6 / worker us."""
+	the cores can run, cores x 1e6 / total us per request.  R_n is what
+	`reactors = 0` gives a pool with workers = cores (one per 4 cores, at
+	least one); us_req_reactor is the reactors' CPU summed over all of
+	them per request, which does not depend on how many there were.
+	Sequential has one reactor and one worker: also at most 1e6 /
+	worker us."""
+	if reactors is None:
+		reactors = max(1, cores // 4)
 	total = cpu_us(r)
 	if total is None or total <= 0:
 		return None
@@ -770,6 +776,8 @@ def project(r, cores, reactors=1):
 	if feed and mode in MODES:
 		cap = min(cap, reactors * 1e6 / feed)
 	if mode == 'sequential':
+		if feed:
+			cap = min(cap, 1e6 / feed)
 		w = num(r, 'us_req_worker')
 		if w:
 			cap = min(cap, 1e6 / w)
@@ -811,7 +819,8 @@ def projection_section(d, cores_here, pinned):
 				row.append(cell)
 			rows.append(row)
 		if rows:
-			parts.append('Static page, %s, one reactor:\n\n' % what +
+			parts.append('Static page, %s, reactors as `reactors = 0` '
+			    'sets them (one per 4 cores):\n\n' % what +
 			    md_table(['server/mode', 'costs from', 'CPU us/req',
 			    'reactor us/req', 'server CPUs busy'] + ['%d core%s' % (c, '' if c == 1 else
 			    's') for c in PROJECT_CORES], rows))

@@ -49,7 +49,7 @@ enum lf_log_format {
 struct lf_config {
 	char		*path;			/* file read; NULL: built-in defaults */
 	enum lf_mode	 mode;			/* [server] mode, default lockfree */
-	unsigned	 workers;		/* [server] workers, 0 = online CPUs (default 0) */
+	unsigned	 workers;		/* [server] workers, 0 = usable CPUs (default 0) */
 	unsigned	 queue_capacity;	/* [server] queue_capacity, >= 1, default 8 */
 	unsigned	 reactors;		/* [server] reactors, 0 = auto (engine_pool.c) */
 	char		*listen;		/* [server] listen, "ADDR:PORT" or "[V6]:PORT" */

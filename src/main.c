@@ -869,11 +869,12 @@ daemon_start(struct daemon *d)
 		    d->srv->cfg.path ? d->srv->cfg.path : "built-in defaults",
 		    lf_mode_name(d->srv->cfg.mode));
 	else
-		log_info("serving on %s%s (%s): mode=%s workers=%u queue_capacity=%u",
-		    addrs, d->ls.activated ? " (from systemd)" : "",
+		log_info("serving on %s%s (%s): mode=%s workers=%u reactors=%u "
+		    "queue_capacity=%u", addrs,
+		    d->ls.activated ? " (from systemd)" : "",
 		    d->srv->cfg.path ? d->srv->cfg.path : "built-in defaults",
 		    lf_mode_name(d->srv->cfg.mode), d->srv->workers,
-		    d->srv->cfg.queue_capacity);
+		    d->srv->reactors, d->srv->cfg.queue_capacity);
 	daemon_log_docroots(d->srv);
 	stats_interval(d->stats, &d->interval, &s);
 	journal_stats("start", d->srv, &s);

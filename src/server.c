@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,16 +16,25 @@
 #include "server.h"
 #include "stats.h"
 
+/*
+ * The CPUs this process may run on: its affinity mask (taskset, systemd's
+ * CPUAffinity=), not every online CPU. A server pinned to 8 of 16 cores
+ * that sized its pools from 16 would run twice the threads it has CPUs for.
+ */
 unsigned
-server_online_cpus(void)
+server_usable_cpus(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n;
 
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (unsigned)n : 1;
 }
 
 /*
- * `reactors`, 0 resolved: one reactor per 4 online CPUs, but no more than
+ * `reactors`, 0 resolved: one reactor per 4 usable CPUs, but no more than
  * one per 4 workers, and at least one; sequential has one and
  * thread-per-connection none.
  */
@@ -39,7 +49,7 @@ server_reactors(const struct lf_config *cfg, unsigned workers)
 		return 1;
 	if (cfg->reactors != 0)
 		return cfg->reactors;
-	n = server_online_cpus() / 4;
+	n = server_usable_cpus() / 4;
 	by_workers = (workers + 3) / 4;
 	if (by_workers < n)
 		n = by_workers;
@@ -68,7 +78,7 @@ server_build(struct server **out, const struct lf_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	srv->workers = cfg->workers ? cfg->workers : server_online_cpus();
+	srv->workers = cfg->workers ? cfg->workers : server_usable_cpus();
 	if (cfg->mode == LF_MODE_SEQUENTIAL)
 		srv->workers = 1;
 	srv->reactors = server_reactors(cfg, srv->workers);

@@ -21,7 +21,7 @@ struct stats;
 
 struct server {
 	struct lf_config	 cfg;
-	unsigned		 workers;	/* cfg.workers, 0 resolved to online CPUs */
+	unsigned		 workers;	/* cfg.workers, 0 resolved to usable CPUs */
 	unsigned		 reactors;	/* cfg.reactors resolved (server_build) */
 	struct routes		 routes;
 	struct docroot		**docroots;	/* one per route; NULL unless static */
@@ -40,7 +40,7 @@ void server_free(struct server *srv);
 /* The docroot a static (or mixed) route serves from: the one server_build
  * resolved into the route, else the server's. */
 const struct docroot *server_docroot(const struct server *srv, const struct route *r);
-unsigned server_online_cpus(void);
+unsigned server_usable_cpus(void);
 /* Files served and left out, over the ini's docroot and every route's. */
 void server_docroot_counts(const struct server *srv, size_t *files, size_t *skipped);
 /* A problem worth a warning that did not fail the build (a docroot that

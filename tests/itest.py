@@ -261,6 +261,14 @@ def count_tasks(pid):
     return len(os.listdir('/proc/%d/task' % pid))
 
 
+def rss_kib(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0
+
+
 def write_ini(path, mode='lockfree', workers=2, queue_capacity=8,
               docroot=None, keepalive_timeout=None, request_timeout=None,
               interval=0, extra=(), public_stats=True):
@@ -1437,6 +1445,17 @@ class Load(threading.Thread):
             c.close()
 
 
+def load_stop(stop, loads):
+    """Sets STOP, waits for the Load threads LOADS; what they did, summed:
+    (requests OK, requests failed, resets, failure texts)."""
+    stop.set()
+    for ld in loads:
+        ld.join(30)
+    return (sum(ld.ok for ld in loads), sum(ld.nfail for ld in loads),
+            sum(ld.resets for ld in loads),
+            [f for ld in loads for f in ld.failures])
+
+
 def settle_counts(pid, fds0, tasks0, timeout):
     def good():
         return count_fds(pid) <= fds0 and count_tasks(pid) == tasks0
@@ -1528,13 +1547,7 @@ def cmd_reload(t, a):
                 break
     dt = time.monotonic() - t0
     time.sleep(0.3)
-    stop.set()
-    for ld in loads:
-        ld.join(30)
-    okn = sum(ld.ok for ld in loads)
-    fails = [f for ld in loads for f in ld.failures]
-    nfail = sum(ld.nfail for ld in loads)
-    resets = sum(ld.resets for ld in loads)
+    okn, nfail, resets, fails = load_stop(stop, loads)
     t.ok(not wrong, '%d SIGHUPs in %.1f s cycling 4 modes, workers 1-8, '
          'capacity 1-64: each one applied as written' % (a.count, dt),
          wrong[:5])
@@ -1723,16 +1736,41 @@ def cmd_notify_check(t, a):
 
 # ---------------------------------------------------------------- main
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def arg_parser(doc):
+    """(parser, subparsers) of a test script whose description is DOC's
+    first paragraph: --tap-start and --tap-file for lib.sh, and the wait
+    subcommand that lib.sh's lf_start runs."""
+    p = argparse.ArgumentParser(description=doc.split('\n\n')[0])
     p.add_argument('--tap-start', type=int, default=0)
     p.add_argument('--tap-file')
     sub = p.add_subparsers(dest='cmd', required=True)
+    sp = sub.add_parser('wait', help='until the server answers')
+    server(sp)
+    sp.add_argument('--timeout', type=float, default=10)
+    return p, sub
 
-    def server(sp):
-        sp.add_argument('--port', type=int, required=True)
-        sp.add_argument('--pid', type=int, default=0)
 
+def server(sp):
+    """The server a subcommand SP talks to: --port, and --pid."""
+    sp.add_argument('--port', type=int, required=True)
+    sp.add_argument('--pid', type=int, default=0)
+
+
+def run_tapped(cmds, a):
+    """Runs subcommand a.cmd, CMDS[a.cmd](tap, a); its exception is a
+    failure. Saves the TAP count for lib.sh; returns the exit status."""
+    t = Tap(a.tap_start, a.tap_file)
+    try:
+        cmds[a.cmd](t, a)
+    except Exception:
+        t.ok(False, '%s ran to the end' % a.cmd, traceback.format_exc())
+    finally:
+        t.save()
+    return 1 if t.failed else 0
+
+
+def main():
+    p, sub = arg_parser(__doc__)
     sp = sub.add_parser('endpoints', help='every endpoint and HTTP edge case')
     server(sp)
     sp.add_argument('--mode', required=True, choices=MODES)
@@ -1770,9 +1808,6 @@ def main():
     sp.add_argument('--count', type=int, default=50)
     sp.add_argument('--gap', type=float, default=0.15,
                     help='seconds at least between two SIGHUPs')
-    sp = sub.add_parser('wait', help='until the server answers')
-    server(sp)
-    sp.add_argument('--timeout', type=float, default=10)
     sp = sub.add_parser('mkdocroot', help='a test docroot (and a secret '
                         'file next to it)')
     sp.add_argument('dir')
@@ -1816,14 +1851,7 @@ def main():
               'idlecpu': cmd_idlecpu, 'threads': cmd_threads,
               'drain': cmd_drain, 'reload': cmd_reload,
               'notify-check': cmd_notify_check, 'observe': cmd_observe}
-    t = Tap(a.tap_start, a.tap_file)
-    try:
-        tapped[a.cmd](t, a)
-    except Exception:
-        t.ok(False, '%s ran to the end' % a.cmd, traceback.format_exc())
-    finally:
-        t.save()
-    return 1 if t.failed else 0
+    return run_tapped(tapped, a)
 
 
 if __name__ == '__main__':

@@ -19,7 +19,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itest  # noqa: E402
-from itest import Conn, Closed, Tap, build, fetch  # noqa: E402
+from itest import Conn, Closed, Tap, build, fetch, rss_kib  # noqa: E402
 
 MIB = 1 << 20
 
@@ -80,14 +80,6 @@ def cmd_mkdocroot(a):
             p = os.path.join(root, name)
             if not os.path.islink(p):
                 os.utime(p, (old, old))
-    return 0
-
-
-def rss_kib(pid):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
     return 0
 
 

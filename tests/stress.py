@@ -10,7 +10,6 @@ five minutes on two cores). Memory is the server's resident set
 (/proc/PID/status VmRSS); kernel socket buffers are not in it.
 """
 
-import argparse
 import os
 import resource
 import selectors
@@ -20,21 +19,12 @@ import statistics
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itest    # noqa: E402
-from itest import (Closed, Conn, HOST, Load, Tap, build, count_fds,  # noqa: E402
-                   count_tasks, fetch, read_log, settle_counts, stats,
-                   wait_for, write_ini)
-
-
-def rss_kib(pid):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    return 0
+from itest import (Closed, Conn, HOST, Load, build, count_fds,  # noqa: E402
+                   count_tasks, fetch, load_stop, read_log, rss_kib, server,
+                   settle_counts, stats, wait_for, write_ini)
 
 
 def raise_nofile(want):
@@ -62,6 +52,15 @@ def open_conns(port, want, timeout):
         s = stats(port)
         return s if s['connections'] == want else None
     return wait_for(get, timeout, 0.1) or stats(port)
+
+
+def close_all(t, port, socks, timeout, what):
+    """Closes SOCKS, then checks within TIMEOUT s that the server holds none
+    of them: WHAT, the check's text."""
+    for s in socks:
+        s.close()
+    n = open_conns(port, 1, timeout)['connections']
+    t.ok(n == 1, '%s (connections %d)' % (what, n))
 
 
 # ------------------------------------------------------------ many sockets
@@ -169,11 +168,8 @@ def cmd_idle(t, a):
     done, fails = round_trip(socks, 60)
     t.ok(done == n and not fails, 'then all %d are served again when they '
          'send a request (%d)' % (n, done), fails[:10])
-    for s in socks:
-        s.close()
-    s = open_conns(a.port, 1, 20)
-    t.ok(s['connections'] == 1, 'closed by the clients, they are all '
-         'released (connections %d)' % s['connections'])
+    close_all(t, a.port, socks, 20, 'closed by the clients, they are all '
+              'released')
 
 
 # ------------------------------------------------------------ slowloris
@@ -242,11 +238,7 @@ def cmd_slowloris(t, a):
          'kept sending (%d closed, first %.1f s, last %.1f s)'
          % (a.request_timeout, limit, len(closed), when[0] if when else -1,
             when[-1] if when else -1))
-    for s in socks:
-        s.close()
-    s = open_conns(a.port, 1, 10)
-    t.ok(s['connections'] == 1, 'none is left open (connections %d)'
-         % s['connections'])
+    close_all(t, a.port, socks, 10, 'none is left open')
 
 
 # ------------------------------------------------------------ slow readers
@@ -283,11 +275,7 @@ def cmd_readers(t, a):
          '%.1f MiB (bound %d MiB)' % (n, size / 1048576.0, grow, a.max_mib))
     t.ok(st == 200 and dt < 1.0, 'meanwhile another client is served in '
          '%.3f s' % dt, st)
-    for s in socks:
-        s.close()
-    s = open_conns(a.port, 1, 15)
-    t.ok(s['connections'] == 1, 'once they leave, none is left open '
-         '(connections %d)' % s['connections'])
+    close_all(t, a.port, socks, 15, 'once they leave, none is left open')
 
 
 # ------------------------------------------------------------ fd limits
@@ -426,17 +414,12 @@ def cmd_hupstorm(t, a):
                 break
     dt = time.monotonic() - t0
     time.sleep(0.5)
-    stop.set()
-    for ld in loads:
-        ld.join(30)
-    nfail = sum(ld.nfail for ld in loads)
-    okn = sum(ld.ok for ld in loads)
-    fails = [f for ld in loads for f in ld.failures]
+    okn, nfail, resets, fails = load_stop(stop, loads)
     t.ok(not stuck, '%d SIGHUPs in %.1f s, a quarter with an invalid file: '
          'each handled' % (a.count, dt), stuck)
     t.ok(okn >= 200 and nfail == 0, 'load meanwhile: %d requests OK, %d '
          'failed' % (okn, nfail), '\n'.join(fails[:20]))
-    t.ok(sum(ld.resets for ld in loads) == 0, 'no connection reset')
+    t.ok(resets == 0, 'no connection reset')
     s = stats(port)
     t.ok(last_valid is not None and s['mode'] == last_valid['mode'] and
          s['workers'] == last_valid['workers'] and
@@ -531,18 +514,7 @@ def cmd_stop(t, a):
 # ------------------------------------------------------------ main
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--tap-start', type=int, default=0)
-    p.add_argument('--tap-file')
-    sub = p.add_subparsers(dest='cmd', required=True)
-
-    def server(sp):
-        sp.add_argument('--port', type=int, required=True)
-        sp.add_argument('--pid', type=int, default=0)
-
-    sp = sub.add_parser('wait', help='until the server answers')
-    server(sp)
-    sp.add_argument('--timeout', type=float, default=10)
+    p, sub = itest.arg_parser(__doc__)
     sp = sub.add_parser('idle', help='many idle keep-alive connections')
     server(sp)
     sp.add_argument('--count', type=int, default=10000)
@@ -581,14 +553,7 @@ def main():
             'readers': cmd_readers, 'limits': cmd_limits,
             'hupstorm': cmd_hupstorm,
             'stop': cmd_stop}
-    t = Tap(a.tap_start, a.tap_file)
-    try:
-        cmds[a.cmd](t, a)
-    except Exception:
-        t.ok(False, '%s ran to the end' % a.cmd, traceback.format_exc())
-    finally:
-        t.save()
-    return 1 if t.failed else 0
+    return itest.run_tapped(cmds, a)
 
 
 if __name__ == '__main__':

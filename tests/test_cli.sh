@@ -331,4 +331,24 @@ for debug in -d ""; do
 	fi
 done
 
+# workers = 0 and reactors = 0 count the CPUs of the affinity mask (taskset,
+# CPUAffinity=), not every online CPU: pinned to CPU 0, one worker.
+allcpus=$(nproc --all 2>/dev/null || echo 1)
+if command -v taskset > /dev/null && [ "$allcpus" -ge 2 ] &&
+    taskset -pc 0 $$ > /dev/null; then
+	printf '[server]\nmode = lockfree\nworkers = 0\nreactors = 0\n' \
+	    > "$LF_TMP/auto.ini"
+	if lf_start "$LF_TMP/auto.ini"; then
+		grep -q 'mode=lockfree workers=1 reactors=1 ' "$LF_LOG"
+		lf_ok $? "pinned to one of $allcpus CPUs: workers = 0 means 1 worker, 1 reactor"
+		lf_stop "pinned to one CPU"
+	else
+		lf_ok 1 "the server starts pinned to one CPU"
+	fi
+	taskset -pc "0-$((allcpus - 1))" $$ > /dev/null
+else
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N # SKIP workers = 0 under taskset: one CPU or no taskset"
+fi
+
 lf_done

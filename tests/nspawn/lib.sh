@@ -1,20 +1,22 @@
 # lib.sh - a booted systemd in a systemd-nspawn container, for the tests
-# that need one (sourced, never run). The recipe is tests/test_nspawn.sh's
-# (see /work/shared/systemd-testing.md): a minbase Debian rootfs built once
-# with mmdebstrap and cached, keyed by its package list; an overlay per run
-# so that each run starts clean; a oneshot unit that runs the test script
-# and powers the container off with its result.
+# that need one, test_nspawn.sh and test_deb.sh (sourced, never run). The
+# recipe (see /work/shared/systemd-testing.md): a minbase Debian rootfs
+# built once with mmdebstrap and cached, keyed by its package list; an
+# overlay per run so that each run starts clean; a oneshot unit that runs
+# the test script and powers the container off with its result.
 #
-# The package list is test_nspawn.sh's, so both tests share one cached
-# rootfs. Environment: LF_CI_CACHE, LF_CI_MIRROR, LF_CI_KEEP and
-# LF_CI_NO_CONTAINER, as in test_nspawn.sh.
+# One package list, so the tests share one cached rootfs. Environment:
+# LF_CI_CACHE, LF_CI_MIRROR, LF_CI_KEEP and LF_CI_NO_CONTAINER, as in
+# test_nspawn.sh.
 #
 # A test sets top_srcdir, sources this file, calls nspawn_require, then
 # nspawn_rootfs, nspawn_overlay (which sets $nspawn_root), installs its
 # files into $nspawn_root and calls nspawn_boot UNIT.
 
 NSPAWN_SUITE=bookworm
-# not procps: ExecReload= is "lfserver --reload", no /bin/kill
+# What lfserver's package pulls in (libsystemd0, libinih1, libconfig9) and
+# what the tests drive it with; not procps: ExecReload= is "lfserver
+# --reload", the unit must not need /bin/kill.
 NSPAWN_PKGS=systemd,systemd-sysv,dbus,curl,libinih1,libconfig9
 NSPAWN_CACHE=${LF_CI_CACHE:-/var/cache/lfserver-ci}
 
@@ -40,6 +42,8 @@ nspawn_require()
 	nspawn_mirror=${LF_CI_MIRROR:-$(awk '/^URIs:/ { print $2; exit }' \
 	    /etc/apt/sources.list.d/debian.sources 2>/dev/null)}
 	nspawn_mirror=${nspawn_mirror:-http://deb.debian.org/debian}
+	# The rootfs is named after what it holds, so a changed package list
+	# builds a new one instead of reusing a stale one.
 	_hash=$(printf '%s %s\n' "$NSPAWN_SUITE" "$NSPAWN_PKGS" |
 	    sha256sum | cut -c1-16)
 	nspawn_rootfs=$NSPAWN_CACHE/rootfs-$_hash
@@ -112,15 +116,17 @@ nspawn_cleanup()
 # nspawn_boot UNIT PREFIX [NSPAWN-OPTION...]: boots the container, which
 # starts UNIT and powers off with its result; prints the console lines that
 # start with PREFIX (the test script's steps). Its status is the
-# container's: 0 when UNIT succeeded.
+# container's: 0 when UNIT succeeded. The container may run $nspawn_timeout
+# seconds (240 unless the test sets it).
 nspawn_boot()
 {
 	_unit=$1 _prefix=$2
 	shift 2
 	say "booting the container"
-	timeout 240 systemd-nspawn -q -D "$nspawn_root" -b --register=no \
-	    --keep-unit --private-network "$@" systemd.wants="$_unit" \
-	    systemd.show_status=no </dev/null > "$nspawn_work/console.log" 2>&1
+	timeout "${nspawn_timeout:-240}" systemd-nspawn -q -D "$nspawn_root" \
+	    -b --register=no --keep-unit --private-network "$@" \
+	    systemd.wants="$_unit" systemd.show_status=no </dev/null \
+	    > "$nspawn_work/console.log" 2>&1
 	_rc=$?
 	# The console prefixes the script's lines with "sh[PID]: ".
 	sed -n "s/^\(.*\]: \)\{0,1\}\($_prefix.*\)\$/\2/p" "$nspawn_work/console.log"
