@@ -5,13 +5,18 @@
  * start barrier to the last join.  Prints CSV:
  *
  *	queue,producers,consumers,capacity,items,seconds,ops_per_sec,
- *	cas_retry_per_op,lock_contended_pct,lock_wait_ns_per_op
+ *	cas_retry_per_op,lock_contended_pct,lock_wait_ns_per_op,
+ *	sleeps_per_op,spin_us,spinners
  *
  * where ops_per_sec is items moved (one push plus one pop) per second. The
  * last three say whether a slowdown is contention on the queue itself: for
  * the lock-free queue, failed CAS attempts (retries) per push or pop; for the
  * locked queue, the share of lock acquisitions that found the lock taken and
- * the time waited for it per push or pop. They come from the per-thread
+ * the time waited for it per push or pop; sleeps_per_op, for both, how
+ * often a push or pop went to sleep (a futex or condvar wait, each one a
+ * wake-up and two context switches).  spin_us and spinners are the long
+ * spin of idle consumers (queue_set_spin), off unless --spin-us is given.
+ * They come from the per-thread
  * counters of src/probe.h, compiled into this program only (the daemon's
  * queues carry none), from the median run.  Every
  * thread takes its own timestamps, and a run lasts from the earliest start to
@@ -19,6 +24,7 @@
  *
  * usage: queue_bench [--quick] [--items N] [--runs N] [--kind lockfree|locked]
  *                    [--producers N] [--consumers N] [--capacity N]
+ *                    [--spin-us N] [--spinners N]
  *
  * --quick moves 20000 items per configuration; --runs reports the median of
  * N runs of each configuration; --producers, --consumers (1-16) and
@@ -110,9 +116,13 @@ tally_add(struct tally *t, const struct probe *p)
 	t->sum.locks += p->locks;
 	t->sum.lock_contended += p->lock_contended;
 	t->sum.lock_wait_ns += p->lock_wait_ns;
+	t->sum.sleeps += p->sleeps;
 }
 
 /* Moves ITEMS through a fresh queue into *T; 0 or -errno. */
+/* The long spin of consumers (--spin-us, --spinners); 0: off. */
+static unsigned spin_us, spinners;
+
 static int
 bench_one(struct tally *t, enum queue_kind kind, size_t np, size_t nc,
     size_t cap, size_t items)
@@ -126,6 +136,7 @@ bench_one(struct tally *t, enum queue_kind kind, size_t np, size_t nc,
 	memset(t, 0, sizeof(*t));
 	if ((rc = queue_create(&r.q, kind, cap)) != 0)
 		return rc;
+	queue_set_spin(r.q, spin_us, spinners);
 	r.nprod = np;
 	r.ncons = nc;
 	r.items = items;
@@ -175,7 +186,8 @@ usage(void)
 	fprintf(stderr, "usage: queue_bench [--quick] [--items N] [--runs N] "
 	    "[--kind lockfree|locked]\n"
 	    "                   [--producers N] [--consumers N] "
-	    "[--capacity N]\n");
+	    "[--capacity N]\n"
+	    "                   [--spin-us N] [--spinners N]\n");
 	exit(2);
 }
 
@@ -195,6 +207,8 @@ main(int argc, char *argv[])
 		{ "producers",	required_argument,	NULL, 'p' },
 		{ "consumers",	required_argument,	NULL, 'c' },
 		{ "capacity",	required_argument,	NULL, 'C' },
+		{ "spin-us",	required_argument,	NULL, 's' },
+		{ "spinners",	required_argument,	NULL, 'S' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	size_t		 items = 200000, s, c, nshapes, ncaps;
@@ -223,6 +237,12 @@ main(int argc, char *argv[])
 		case 'C':
 			only_cap = strtoul(optarg, NULL, 10);
 			break;
+		case 's':
+			spin_us = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			spinners = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'k':
 			if (strcmp(optarg, "lockfree") == 0)
 				kmin = kmax = QUEUE_LOCKFREE;
@@ -235,6 +255,8 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (spin_us > 0 && spinners == 0)
+		spinners = 1;
 	if (optind != argc || items == 0 || runs < 1 || runs > 16 ||
 	    only_p > MAXT || only_c > MAXT || (!only_p != !only_c))
 		usage();
@@ -251,7 +273,8 @@ main(int argc, char *argv[])
 	}
 
 	printf("queue,producers,consumers,capacity,items,seconds,ops_per_sec,"
-	    "cas_retry_per_op,lock_contended_pct,lock_wait_ns_per_op\n");
+	    "cas_retry_per_op,lock_contended_pct,lock_wait_ns_per_op,"
+	    "sleeps_per_op,spin_us,spinners\n");
 	for (s = 0; s < nshapes; s++)
 		for (c = 0; c < ncaps; c++)
 			for (kind = kmin; kind <= kmax; kind++) {
@@ -266,14 +289,17 @@ main(int argc, char *argv[])
 				qsort(t, (size_t)runs, sizeof(t[0]), cmp_tally);
 				m = &t[runs / 2];
 				ops = 2.0 * (double)items;	/* a push and a pop each */
-				printf("%s,%zu,%zu,%zu,%zu,%.6f,%.0f,%.4f,%.2f,%.1f\n",
+				printf("%s,%zu,%zu,%zu,%zu,%.6f,%.0f,%.4f,%.2f,%.1f,"
+				    "%.4f,%u,%u\n",
 				    names[kind], shapes[s][0], shapes[s][1],
 				    caps[c], items, m->seconds,
 				    items / m->seconds,
 				    m->sum.cas_retry / ops,
 				    m->sum.locks ? 100.0 * m->sum.lock_contended /
 				    m->sum.locks : 0.0,
-				    m->sum.lock_wait_ns / ops);
+				    m->sum.lock_wait_ns / ops,
+				    m->sum.sleeps / ops, spin_us,
+				    spin_us > 0 ? spinners : 0);
 				fflush(stdout);
 			}
 	return 0;

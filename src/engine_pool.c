@@ -76,6 +76,7 @@
 #include "pool_state.h"
 #include "queue.h"
 #include "server.h"
+#include "spin.h"
 #include "stats.h"
 
 #define POOL_EVENTS		256
@@ -628,6 +629,19 @@ pool_adopt(struct pool *p, struct conn **adopt)
 	return 0;
 }
 
+_Static_assert(LF_WORKER_SPIN_AUTO == SPIN_AUTO, "worker_spin_us = auto");
+
+/* How long idle workers poll the queue before they park (worker_spin_us). */
+static void
+pool_spin(struct pool *p)
+{
+	unsigned us, max;
+
+	spin_plan(p->srv->cfg.worker_spin_us, server_usable_cpus(),
+	    p->nreactors, &us, &max);
+	queue_set_spin(p->q, us, max);
+}
+
 /* Reactor R's epoll set, with its eventfd and the listening sockets. */
 static int
 pool_reactor_init(struct pool *p, struct pool_reactor *r)
@@ -693,6 +707,7 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 	    QUEUE_LOCKED, srv->cfg.queue_capacity);
 	if (r < 0)
 		goto fail;
+	pool_spin(p);
 	for (i = 0; i < p->nreactors; i++) {
 		r = pool_reactor_init(p, &p->reactors[i]);
 		if (r < 0)

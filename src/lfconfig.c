@@ -42,6 +42,7 @@ enum config_type {
 	CONFIG_ADMIN,		/* off, ADDR:PORT or an absolute Unix socket path */
 	CONFIG_ACCESS_LOG,	/* off, journal or a file, stored absolute */
 	CONFIG_LOG_FORMAT,	/* combined or json */
+	CONFIG_SPIN,		/* auto or a number MIN..MAX, into an int */
 };
 
 struct config_key {
@@ -64,6 +65,9 @@ static const struct config_key config_keys[] = {
 	    1, LF_QUEUE_CAPACITY_MAX, "1..1048576" },
 	{ "server", "reactors", CONFIG_UINT, OFF(reactors), 0, LF_REACTORS_MAX,
 	    "0..64, 0 = chosen from the CPUs and workers" },
+	{ "server", "worker_spin_us", CONFIG_SPIN, OFF(worker_spin_us),
+	    0, LF_WORKER_SPIN_US_MAX,
+	    "auto, or 0..10000 microseconds, 0 = park at once" },
 	{ "server", "listen", CONFIG_LISTEN, OFF(listen), 0, 0,
 	    "A.B.C.D:PORT, [IPv6]:PORT or *:PORT, PORT 1..65535" },
 	{ "server", "docroot", CONFIG_DIR, OFF(docroot), 0, 0,
@@ -273,6 +277,7 @@ config_init(struct lf_config *c)
 	c->stats_interval = LF_DEFAULT_STATS_INTERVAL_S;
 	c->static_memory_max = LF_DEFAULT_STATIC_MEMORY_MAX;
 	c->docroot_watch = true;
+	c->worker_spin_us = LF_WORKER_SPIN_AUTO;
 }
 
 void
@@ -416,6 +421,7 @@ config_apply(struct lf_config *c, const struct config_key *k, const char *value,
 {
 	char **sp = (char **)((char *)c + k->off);
 	unsigned *up = (unsigned *)((char *)c + k->off);
+	int *ip = (int *)((char *)c + k->off);
 	enum lf_mode mode;
 	struct stat st;
 	char *s = NULL;
@@ -470,6 +476,20 @@ config_apply(struct lf_config *c, const struct config_key *k, const char *value,
 			return -EINVAL;
 		}
 		c->access_log_format = value[0] == 'j' ? LF_LOG_JSON : LF_LOG_COMBINED;
+		return 0;
+	case CONFIG_SPIN:
+		if (strcmp(value, "auto") == 0) {
+			*ip = LF_WORKER_SPIN_AUTO;
+			return 0;
+		}
+		rv = config_parse_uint(value, k->min, k->max, &u);
+		if (rv != 0) {
+			snprintf(msg, msglen, "value '%s' is %s (%s)", value,
+			    rv == -ERANGE ? "out of range" : "not a number",
+			    k->range);
+			return -EINVAL;
+		}
+		*ip = (int)u;
 		return 0;
 	case CONFIG_ADMIN:
 	case CONFIG_ACCESS_LOG:

@@ -27,6 +27,8 @@ enum lf_mode {
 #define LF_MAX_CONNECTIONS_MAX	1000000
 #define LF_TIMEOUT_MAX_S	3600
 #define LF_STATS_INTERVAL_MAX_S	86400
+#define LF_WORKER_SPIN_AUTO	(-1)	/* worker_spin_us = auto */
+#define LF_WORKER_SPIN_US_MAX	10000
 
 #define LF_DEFAULT_LISTEN		"127.0.0.1:7878"
 #define LF_DEFAULT_QUEUE_CAPACITY	8
@@ -52,6 +54,7 @@ struct lf_config {
 	unsigned	 workers;		/* [server] workers, 0 = usable CPUs (default 0) */
 	unsigned	 queue_capacity;	/* [server] queue_capacity, >= 1, default 8 */
 	unsigned	 reactors;		/* [server] reactors, 0 = auto (engine_pool.c) */
+	int		 worker_spin_us;	/* [server] 0..10000, LF_WORKER_SPIN_AUTO (default): spin_plan */
 	char		*listen;		/* [server] listen, "ADDR:PORT" or "[V6]:PORT" */
 	char		*docroot;		/* [server] docroot; NULL: built-in page */
 	char		*routes;		/* [server] routes (libconfig file); NULL: built-in table */

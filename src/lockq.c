@@ -14,15 +14,28 @@
  * batch before the queue is full again; consumers pop until the queue is
  * empty, so that pop always comes.  Signalled at every pop, the pool's
  * reactor and workers took turns one item at a time.
+ *
+ * With a long spin (lockq_set_spin, spin.h), idle consumers poll `count`
+ * without the mutex before they wait, and a producer does not signal a
+ * waiting consumer while one spins.  No signal is lost: a spinner stops
+ * being counted before it takes the mutex (lockq_pop) or under it
+ * (lockq_spin_pop), and a producer reads the count under the mutex, so
+ * either the producer's critical section comes first and the spinner's
+ * sees its item, or the spinner's comes first and the producer sees it
+ * gone.  Since a producer may so skip several signals, a spinner that
+ * leaves with an item signals a waiting consumer for each item left, up
+ * to all of them (lockq_take_spun).
  */
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "lockq.h"
 #include "probe.h"
+#include "spin.h"
 
 struct lockq {
 	pthread_mutex_t	 lock;
@@ -30,7 +43,12 @@ struct lockq {
 	pthread_cond_t	 not_full;
 	size_t		 capacity;
 	size_t		 head;		/* next pop */
-	size_t		 count;
+	/*
+	 * Written under the lock; read without it by lockq_size_approx
+	 * (relaxed: a hint, confirmed under the lock before any pop).
+	 */
+	_Atomic size_t	 count;
+	struct spin	*spin;		/* NULL: no long spin */
 	unsigned int	 pop_waiters;
 	unsigned int	 push_waiters;
 	void		**ring;
@@ -103,16 +121,23 @@ lockq_free(struct lockq *q)
 	free(q);
 }
 
+/* The count, with the lock held (relaxed: the lock orders it). */
+static inline size_t
+lockq_count(const struct lockq *q)
+{
+	return atomic_load_explicit(&q->count, memory_order_relaxed);
+}
+
 /* Called with the lock held and room in the ring. */
 static inline void
 lockq_put(struct lockq *q, void *item)
 {
-	size_t	 i = q->head + q->count;
+	size_t	 n = lockq_count(q), i = q->head + n;
 
 	if (i >= q->capacity)
 		i -= q->capacity;
 	q->ring[i] = item;
-	q->count++;
+	atomic_store_explicit(&q->count, n + 1, memory_order_relaxed);
 }
 
 /* Called with the lock held and an item in the ring. */
@@ -123,7 +148,8 @@ lockq_take(struct lockq *q)
 
 	if (++q->head == q->capacity)
 		q->head = 0;
-	q->count--;
+	atomic_store_explicit(&q->count, lockq_count(q) - 1,
+	    memory_order_relaxed);
 	return item;
 }
 
@@ -131,7 +157,46 @@ lockq_take(struct lockq *q)
 static inline bool
 lockq_room(const struct lockq *q)
 {
-	return q->push_waiters > 0 && q->count <= q->capacity / 2;
+	return q->push_waiters > 0 && lockq_count(q) <= q->capacity / 2;
+}
+
+/*
+ * Called with the lock held after a push: whether to wake a consumer.  Not
+ * while one spins (relaxed: the lock orders it against the spinner's
+ * decrement, as the top of this file says).
+ */
+static inline bool
+lockq_wake_consumer(const struct lockq *q)
+{
+	return q->pop_waiters > 0 && (q->spin == NULL ||
+	    atomic_load_explicit(&q->spin->active, memory_order_relaxed) == 0);
+}
+
+/*
+ * Called with the lock held and an item in the ring, by a consumer that
+ * has just left its spell: takes the item, says in *ROOM whether to wake a
+ * producer and returns how many waiting consumers to wake for the items
+ * left, which producers did not signal while it spun.
+ */
+static int
+lockq_take_spun(struct lockq *q, void **item, bool *room)
+{
+	size_t	 n;
+
+	*item = lockq_take(q);
+	*room = lockq_room(q);
+	n = lockq_count(q);
+	return (int)(n < q->pop_waiters ? n : q->pop_waiters);
+}
+
+/* After the unlock: N consumers and maybe a producer, as lockq_take_spun said. */
+static void
+lockq_wake_spun(struct lockq *q, int n, bool room)
+{
+	if (room)
+		pthread_cond_signal(&q->not_full);
+	while (n-- > 0)
+		pthread_cond_signal(&q->not_empty);
 }
 
 bool
@@ -140,12 +205,12 @@ lockq_try_push(struct lockq *q, void *item)
 	bool	 wake;
 
 	lockq_lock(q);
-	if (q->count == q->capacity) {
+	if (lockq_count(q) == q->capacity) {
 		pthread_mutex_unlock(&q->lock);
 		return false;
 	}
 	lockq_put(q, item);
-	wake = q->pop_waiters > 0;
+	wake = lockq_wake_consumer(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_empty);
@@ -158,7 +223,7 @@ lockq_try_pop(struct lockq *q, void **item)
 	bool	 wake;
 
 	lockq_lock(q);
-	if (q->count == 0) {
+	if (lockq_count(q) == 0) {
 		pthread_mutex_unlock(&q->lock);
 		return false;
 	}
@@ -171,18 +236,66 @@ lockq_try_pop(struct lockq *q, void **item)
 }
 
 void
+lockq_set_spin(struct lockq *q, struct spin *s)
+{
+	q->spin = s;
+}
+
+bool
+lockq_spin_pop(struct lockq *q, void **item)
+{
+	bool	 room;
+	int	 n;
+
+	/* a spinner never sleeps on the mutex: busy, it polls on */
+	PROBE(probe.locks++);
+	if (pthread_mutex_trylock(&q->lock) != 0) {
+		PROBE(probe.lock_contended++);
+		return false;
+	}
+	if (lockq_count(q) == 0) {
+		pthread_mutex_unlock(&q->lock);
+		return false;
+	}
+	/* under the lock: a producer that saw us spin is ordered with this */
+	spin_leave(q->spin);
+	n = lockq_take_spun(q, item, &room);
+	pthread_mutex_unlock(&q->lock);
+	lockq_wake_spun(q, n, room);
+	return true;
+}
+
+bool
+lockq_pop_spun(struct lockq *q, void **item)
+{
+	bool	 room;
+	int	 n;
+
+	lockq_lock(q);
+	if (lockq_count(q) == 0) {
+		pthread_mutex_unlock(&q->lock);
+		return false;
+	}
+	n = lockq_take_spun(q, item, &room);
+	pthread_mutex_unlock(&q->lock);
+	lockq_wake_spun(q, n, room);
+	return true;
+}
+
+void
 lockq_push(struct lockq *q, void *item)
 {
 	bool	 wake;
 
 	lockq_lock(q);
-	while (q->count == q->capacity) {
+	while (lockq_count(q) == q->capacity) {
 		q->push_waiters++;
+		PROBE(probe.sleeps++);
 		pthread_cond_wait(&q->not_full, &q->lock);
 		q->push_waiters--;
 	}
 	lockq_put(q, item);
-	wake = q->pop_waiters > 0;
+	wake = lockq_wake_consumer(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_empty);
@@ -195,8 +308,9 @@ lockq_pop(struct lockq *q)
 	bool	 wake;
 
 	lockq_lock(q);
-	while (q->count == 0) {
+	while (lockq_count(q) == 0) {
 		q->pop_waiters++;
+		PROBE(probe.sleeps++);
 		pthread_cond_wait(&q->not_empty, &q->lock);
 		q->pop_waiters--;
 	}
@@ -217,10 +331,6 @@ lockq_capacity(const struct lockq *q)
 size_t
 lockq_size_approx(struct lockq *q)
 {
-	size_t	 n;
-
-	lockq_lock(q);
-	n = q->count;
-	pthread_mutex_unlock(&q->lock);
-	return n;
+	/* Relaxed, without the lock: a snapshot; see `count`. */
+	return atomic_load_explicit(&q->count, memory_order_relaxed);
 }

@@ -162,6 +162,13 @@ park_notify_one(struct park *p)
 }
 
 void
+park_notify_many(struct park *p, int n)
+{
+	if (park_fenced_load(&p->waiters) != 0)
+		park_wake(p, n);
+}
+
+void
 park_notify_all(struct park *p)
 {
 	if (park_fenced_load(&p->waiters) != 0)

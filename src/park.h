@@ -29,6 +29,8 @@ void park_cancel(struct park *p);
 /* Sleeps unless a notify happened since park_prepare returned KEY. */
 void park_wait(struct park *p, uint32_t key);
 void park_notify_one(struct park *p);
+/* Wakes up to N (>= 1) sleepers with one syscall. */
+void park_notify_many(struct park *p, int n);
 void park_notify_all(struct park *p);
 
 #endif

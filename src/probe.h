@@ -3,7 +3,8 @@
  * bench/queue_bench (-DLF_QUEUE_PROBE) so the daemon pays nothing: the
  * lock-free queue counts failed CAS attempts (a retry at another position),
  * the locked queue counts contended lock acquisitions and the time spent
- * waiting for the lock. Counters are per thread; the benchmark sums them.
+ * waiting for the lock; both count the times a thread went to sleep on an
+ * empty or full queue. Counters are per thread; the benchmark sums them.
  */
 #ifndef LF_PROBE_H
 #define LF_PROBE_H
@@ -17,6 +18,7 @@ struct probe {
 	uint64_t	 locks;		/* lock acquisitions */
 	uint64_t	 lock_contended; /* ... that found the lock taken */
 	uint64_t	 lock_wait_ns;	/* time spent waiting for it */
+	uint64_t	 sleeps;	/* FUTEX_WAITs (park) or condvar waits */
 };
 extern _Thread_local struct probe probe;
 #define PROBE(stmt)	do { stmt; } while (0)

@@ -13,13 +13,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 
 #include "lockq.h"
 #include "mpmc.h"
 #include "park.h"
+#include "probe.h"
 #include "queue.h"
+#include "spin.h"
 
 /*
  * Spin budget before parking: QUEUE_SPIN polls with a CPU pause between them
@@ -45,6 +48,24 @@
  * one CPU, wrk -c64 on the other: locked 2.8 futex calls and 1.8 context
  * switches per request before, 0.001 and 0.25 after; 12.2 -> 4.9 us of
  * server CPU per request (3 interleaved rounds; sequential 11.7 -> 5.0).
+ *
+ * With CPUs to spare, that short spin is too short: on the lent 16-core
+ * machine (server on 8 cores, wrk -t2 -c64) lockfree still paid 1.23
+ * voluntary context switches per request against nginx's 0.34, a park and
+ * a wake per request.  So, after it, up to a capped number of consumers
+ * poll on for a spell (the long spin, spin.c; worker_spin_us), both kinds,
+ * the locked one on its ring's count without the mutex; producers skip the
+ * wake while one spins, and a spinner that leaves with an item wakes
+ * consumers for the items left (queue_wake_rest, lockq.c).  The rule
+ * (spin_plan) turns it off below four CPUs, where the spinner takes
+ * the CPU that the reactor or the client needs.  Counted on the shared
+ * 2-CPU VM, 2 workers, wrk -t2 -c64 -d3s, 3 interleaved rounds, with perf
+ * stat and /proc/PID/task/.../status: forcing 50 us cut the workers'
+ * voluntary switches per request from 0.11 to 0.045 (lockfree) and 0.18 to
+ * 0.04 (locked), the process's futex calls from 0.60-0.64 to 0.51 and
+ * 0.93-0.96 to 0.67-0.72, but raised involuntary switches from 0.12-0.15
+ * to 0.15-0.18 and server CPU from 6-7.5 to 8-9 us per request; server
+ * alone on one CPU, 5.2-5.6 to 8.6-9.1.  auto counted as 0 does there.
  */
 #ifndef QUEUE_SPIN
 #define QUEUE_SPIN	32
@@ -61,32 +82,12 @@ struct queue {
 	int			 yields;	/* QUEUE_YIELD on one CPU, else 0 */
 	struct mpmc		*mpmc;
 	struct lockq		*lockq;
+	struct spin		 spin;		/* the long spin (spin.h), own line */
 	/* Written only when someone parks; apart from the fields above. */
 	_Alignas(QUEUE_LINE) struct park not_empty;
 	_Alignas(QUEUE_LINE) struct park not_full;
 };
 
-static inline void
-queue_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
-/* Whether this process may run on one CPU only (taskset, CPUAffinity=). */
-static bool
-queue_one_cpu(void)
-{
-	cpu_set_t	 set;
-
-	return sched_getaffinity(0, sizeof(set), &set) == 0 &&
-	    CPU_COUNT(&set) == 1;
-}
 
 int
 queue_create(struct queue **out, enum queue_kind kind, size_t capacity)
@@ -105,9 +106,11 @@ queue_create(struct queue **out, enum queue_kind kind, size_t capacity)
 	q = mem;
 	q->kind = kind;
 	q->capacity = capacity;
-	q->yields = queue_one_cpu() ? QUEUE_YIELD : 0;
+	/* on one CPU only (taskset, CPUAffinity=) */
+	q->yields = spin_cpus() == 1 ? QUEUE_YIELD : 0;
 	q->mpmc = NULL;
 	q->lockq = NULL;
+	spin_init(&q->spin);
 	park_init(&q->not_empty);
 	park_init(&q->not_full);
 	if (kind == QUEUE_LOCKFREE)
@@ -130,6 +133,27 @@ queue_free(struct queue *q)
 	mpmc_free(q->mpmc);
 	lockq_free(q->lockq);
 	free(q);
+}
+
+void
+queue_set_spin(struct queue *q, unsigned us, unsigned max)
+{
+	spin_set(&q->spin, us, max);
+	if (q->lockq != NULL)
+		lockq_set_spin(q->lockq, q->spin.max > 0 ? &q->spin : NULL);
+}
+
+/*
+ * After a push: wakes a parked consumer, unless one is spinning and will
+ * take the item (spin.c says why nothing is lost).  Without the long spin,
+ * park_notify_one alone, as before it existed.
+ */
+static void
+queue_notify_item(struct queue *q)
+{
+	if (q->spin.max > 0 && spin_seen(&q->spin))
+		return;
+	park_notify_one(&q->not_empty);
 }
 
 /*
@@ -157,7 +181,7 @@ queue_try_push(struct queue *q, void *item)
 		return lockq_try_push(q->lockq, item);
 	if (!mpmc_try_push(q->mpmc, item))
 		return false;
-	park_notify_one(&q->not_empty);
+	queue_notify_item(q);
 	return true;
 }
 
@@ -194,7 +218,7 @@ queue_spin_push(struct queue *q, void *item, bool *full)
 	int	 i;
 
 	for (i = 0; i < QUEUE_SPIN; i++) {
-		queue_cpu_relax();
+		spin_relax();
 		if (queue_offer(q, item, full))
 			return true;
 	}
@@ -212,7 +236,7 @@ queue_spin_pop(struct queue *q, void **item)
 	int	 i;
 
 	for (i = 0; i < QUEUE_SPIN; i++) {
-		queue_cpu_relax();
+		spin_relax();
 		if (mpmc_try_pop(q->mpmc, item))
 			return true;
 	}
@@ -251,6 +275,80 @@ queue_yield_lockq_pop(struct queue *q, void **item)
 	return false;
 }
 
+/*
+ * A consumer that has just left its spell took an item: it wakes parked
+ * consumers for the items still queued, up to one each, with one syscall.
+ * Producers skipped those wakes while it spun, and the items they pushed
+ * meanwhile are all visible to it now (spin.c), so nobody else will.
+ * Costs a fence and a load when nobody is parked.
+ */
+static void
+queue_wake_rest(struct queue *q)
+{
+	size_t	 n = mpmc_size_approx(q->mpmc);
+
+	if (n > 0)
+		park_notify_many(&q->not_empty, n > INT_MAX ? INT_MAX : (int)n);
+}
+
+/*
+ * The long spin (spin.h): polls the queue until an item or the end of the
+ * spell, unless the cap on spinners is reached.  Polling an empty ring
+ * only reads (no CAS).  Once it has stopped counting as a spinner it looks
+ * once more (the re-check that spin.c's pairing rests on), and with an
+ * item it wakes consumers for the rest; empty-handed, the caller parks.
+ */
+static bool
+queue_spin_long_pop(struct queue *q, void **item)
+{
+	uint64_t	 deadline;
+	unsigned	 i;
+	bool		 got = false;
+
+	if (q->spin.max == 0 || !spin_enter(&q->spin))
+		return false;
+	deadline = spin_deadline(&q->spin);
+	for (i = 1; !got; i++) {
+		spin_relax();
+		got = mpmc_try_pop(q->mpmc, item);
+		/* the clock every 16 polls: a vDSO call, a syscall on some VMs */
+		if (!got && i % 16 == 0 && spin_expired(deadline))
+			break;
+	}
+	spin_leave(&q->spin);
+	if (!got)
+		got = mpmc_try_pop(q->mpmc, item);
+	if (got)
+		queue_wake_rest(q);
+	return got;
+}
+
+/*
+ * The locked kind's long spin: polls the ring's occupancy, a relaxed load,
+ * without the mutex, which it takes only when there is something to pop.
+ */
+static bool
+queue_spin_long_lockq_pop(struct queue *q, void **item)
+{
+	uint64_t	 deadline;
+	unsigned	 i;
+
+	if (q->spin.max == 0 || !spin_enter(&q->spin))
+		return false;
+	deadline = spin_deadline(&q->spin);
+	for (i = 1; ; i++) {
+		spin_relax();
+		/* leaves the spin itself, under the mutex, when it pops */
+		if (lockq_size_approx(q->lockq) > 0 &&
+		    lockq_spin_pop(q->lockq, item))
+			return true;
+		if (i % 16 == 0 && spin_expired(deadline))
+			break;
+	}
+	spin_leave(&q->spin);
+	return lockq_pop_spun(q->lockq, item);
+}
+
 /* Park until the push succeeds: the waiter's side of park.h's protocol. */
 static void
 queue_park_push(struct queue *q, void *item, bool *full)
@@ -263,6 +361,7 @@ queue_park_push(struct queue *q, void *item, bool *full)
 			park_cancel(&q->not_full);
 			return;
 		}
+		PROBE(probe.sleeps++);
 		park_wait(&q->not_full, key);
 		if (queue_offer(q, item, full))
 			return;
@@ -281,6 +380,7 @@ queue_park_pop(struct queue *q)
 			park_cancel(&q->not_empty);
 			return item;
 		}
+		PROBE(probe.sleeps++);
 		park_wait(&q->not_empty, key);
 		if (mpmc_try_pop(q->mpmc, &item))
 			return item;
@@ -302,7 +402,7 @@ queue_push(struct queue *q, void *item)
 	}
 	if (!queue_offer(q, item, &full) && !queue_spin_push(q, item, &full))
 		queue_park_push(q, item, &full);
-	park_notify_one(&q->not_empty);
+	queue_notify_item(q);
 	return full;
 }
 
@@ -312,11 +412,14 @@ queue_pop(struct queue *q)
 	void	*item;
 
 	if (q->kind == QUEUE_LOCKED) {
-		if (lockq_try_pop(q->lockq, &item) || queue_yield_lockq_pop(q, &item))
+		if (lockq_try_pop(q->lockq, &item) ||
+		    queue_yield_lockq_pop(q, &item) ||
+		    queue_spin_long_lockq_pop(q, &item))
 			return item;
 		return lockq_pop(q->lockq);
 	}
-	if (!mpmc_try_pop(q->mpmc, &item) && !queue_spin_pop(q, &item))
+	if (!mpmc_try_pop(q->mpmc, &item) && !queue_spin_pop(q, &item) &&
+	    !queue_spin_long_pop(q, &item))
 		item = queue_park_pop(q);
 	queue_notify_room(q);
 	return item;

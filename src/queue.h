@@ -19,6 +19,12 @@ struct queue;
 
 int queue_create(struct queue **out, enum queue_kind kind, size_t capacity);
 void queue_free(struct queue *q);
+/*
+ * Lets idle consumers poll the queue for US microseconds before they park,
+ * at most MAX of them at once (spin.h; spin_plan chooses both); 0 for either:
+ * no long spin, the default.  Call before any thread uses the queue.
+ */
+void queue_set_spin(struct queue *q, unsigned us, unsigned max);
 /* Never fails; returns true when it had to wait because the queue was full
  * (not when it only met a cell that a consumer was still emptying). */
 bool queue_push(struct queue *q, void *item);

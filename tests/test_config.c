@@ -597,12 +597,12 @@ test_shipped(void)
 	static const char *const keys[] = { "mode", "workers", "queue_capacity",
 	    "listen", "docroot", "routes", "keepalive_timeout", "request_timeout",
 	    "max_connections", "interval", "public_stats", "admin_listen",
-	    "access_log", "access_log_format", NULL };
+	    "access_log", "access_log_format", "worker_spin_us", NULL };
 	const char *shipped = LF_TOP_SRCDIR "/etc/lfserver.ini";
 	struct lf_config c, d;
 	char line[512], *uncommented = NULL;
 	size_t len = 0, i;
-	int seen[14] = { 0 };
+	int seen[15] = { 0 };
 	FILE *fp, *out;
 
 	config_init(&c);
@@ -656,7 +656,8 @@ test_shipped(void)
 	    c.keepalive_timeout == d.keepalive_timeout &&
 	    c.request_timeout == d.request_timeout &&
 	    c.max_connections == d.max_connections &&
-	    c.stats_interval == d.stats_interval,
+	    c.stats_interval == d.stats_interval &&
+	    c.worker_spin_us == d.worker_spin_us,
 	    "the defaults the shipped file shows are the built-in ones");
 	config_free(&c);
 	config_free(&d);
@@ -757,10 +758,59 @@ test_observability(void)
 	    "value (off, journal or a file name)"), "access_log = (empty): error");
 }
 
+/* worker_spin_us: auto (the default) or 0..10000 microseconds. */
+static void
+test_worker_spin(void)
+{
+	static const char range[] = "auto, or 0..10000 microseconds, 0 = park "
+	    "at once";
+	struct lf_config c;
+
+	config_init(&c);
+	ok(c.worker_spin_us == LF_WORKER_SPIN_AUTO, "worker_spin_us: auto by "
+	    "default");
+	config_free(&c);
+	ok(load(&c, "[server]\nworker_spin_us = 0\n") == 0 &&
+	    c.worker_spin_us == 0, "worker_spin_us = 0 accepted");
+	config_free(&c);
+	ok(load(&c, "[server]\nworker_spin_us = 10000\n") == 0 &&
+	    c.worker_spin_us == 10000, "worker_spin_us = 10000 accepted");
+	config_free(&c);
+	ok(load(&c, "[server]\nworker_spin_us = 30\nworkers = 2\n") == 0 &&
+	    c.worker_spin_us == 30, "worker_spin_us = 30 accepted");
+	config_free(&c);
+	ok(load(&c, "[server]\nworker_spin_us = auto\n") == 0 &&
+	    c.worker_spin_us == LF_WORKER_SPIN_AUTO, "worker_spin_us = auto "
+	    "accepted");
+	config_free(&c);
+	ok(load_fails("; spin\n[server]\nworker_spin_us = 10001\n", 3,
+	    "key 'worker_spin_us': value '10001' is out of range (%s)", range),
+	    "worker_spin_us = 10001: FILE:3: out of range");
+	ok(load_fails("[server]\n\nworker_spin_us = -1\n", 3,
+	    "key 'worker_spin_us': value '-1' is not a number (%s)", range),
+	    "worker_spin_us = -1: FILE:3: not a number (auto is spelt auto)");
+	ok(load_fails("[server]\nworker_spin_us = Auto\n", 2,
+	    "key 'worker_spin_us': value 'Auto' is not a number (%s)", range),
+	    "worker_spin_us = Auto: FILE:2: not a number");
+	ok(load_fails("[server]\nworker_spin_us =\n", 2,
+	    "key 'worker_spin_us': empty value (%s)", range),
+	    "worker_spin_us = (empty): FILE:2: error");
+	ok(load_fails("[stats]\nworker_spin_us = 5\n", 2,
+	    "unknown key 'worker_spin_us' in section [stats]"),
+	    "worker_spin_us belongs to [server]");
+	config_init(&c);
+	ok(config_set(&c, "server", "worker_spin_us", "x", NULL, errbuf,
+	    sizeof(errbuf)) == -EINVAL && strstr(errbuf, "key 'worker_spin_us': "
+	    "value 'x' is not a number") == errbuf,
+	    "config_set worker_spin_us x: %s", errbuf);
+	config_free(&c);
+}
+
 int
 main(void)
 {
 	testdir_create("test_config");
+	test_worker_spin();
 	test_defaults();
 	test_modes();
 	test_numbers();
