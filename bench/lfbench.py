@@ -75,7 +75,7 @@ RAW_FIELDS = [
 	'us_req_reactor', 'us_req_worker', 'us_req_acceptor', 'us_req_conn',
 	'us_req_main', 'us_req_master', 'us_req_exited', 'vcsw_req', 'ivcsw_req',
 	'futex_req', 'epoll_wait_req', 'syscalls_req', 'access_log',
-	'variant',
+	'variant', 'thread_cpu_clock',
 ]
 COST_FIELDS = ['server_user_s', 'server_sys_s', 'us_req_reactor',
     'us_req_worker', 'us_req_acceptor', 'us_req_conn', 'us_req_main',
@@ -91,7 +91,7 @@ MEDIAN_FIELDS = KEY_FIELDS + [
 	'repeats', 'time_taken_s', 'time_min_s', 'time_max_s',
 	'requests_per_s', 'completed', 'failed', 'non2xx', 'p50_ms', 'p99_ms',
 	'server_cpu_s', 'server_peak_rss_kb',
-] + COST_FIELDS
+] + COST_FIELDS + ['thread_cpu_clock']
 
 # Grids.  `quick` must finish in under ten minutes on a 2-core machine, so
 # it trims request counts and grids; it keeps three runs per point, since
@@ -116,6 +116,8 @@ PROFILES = {
 		'wrk_duration': 5,
 		'cpu_target_requests': 5000,
 		'wrk_cpu_duration': 3,
+		'reactors_ab_requests': 50000,
+		'reactors_rounds': 5,
 	},
 	# a minute-long pass over every experiment, to check the setup
 	'smoke': {
@@ -137,6 +139,8 @@ PROFILES = {
 		'wrk_duration': 1,
 		'cpu_target_requests': 200,
 		'wrk_cpu_duration': 1,
+		'reactors_ab_requests': 500,
+		'reactors_rounds': 1,
 	},
 	'full': {
 		'grid_concurrency': 100,
@@ -157,6 +161,8 @@ PROFILES = {
 		'wrk_duration': 10,
 		'cpu_target_requests': 10000,
 		'wrk_cpu_duration': 10,
+		'reactors_ab_requests': 100000,
+		'reactors_rounds': 5,
 	},
 	# bench/device.sh on a lent 16-core machine: the study's worker
 	# scaling with both clients, the peers' scaling, reactors; one run per
@@ -188,6 +194,8 @@ PROFILES = {
 		'wrk_duration': 2,
 		'cpu_target_requests': 10000,
 		'wrk_cpu_duration': 2,
+		'reactors_ab_requests': 50000,
+		'reactors_rounds': 3,
 	},
 }
 # accesslog: the static page with lfserver's access log off and on (a file,
@@ -349,25 +357,28 @@ def thread_class(comm, tid, pid, master):
 	return 'main'
 
 
-def proc_threads(pids, master=None):
-	"""Per-thread counters of PIDS: {class: [utime, stime, vcsw, ivcsw]} in
-	ticks and switches, plus 'process': the whole processes' utime and stime
-	(which, unlike the live threads, include threads that have exited, such
-	as thread-per-connection's connection threads)."""
-	out = {c: [0, 0, 0, 0] for c in THREAD_CLASSES}
-	out['process'] = [0, 0, 0, 0]
+def proc_threads(pids, master=None, proc='/proc'):
+	"""A sample of PIDS' threads for thread_costs(): 'process', the whole
+	processes' utime and stime in ticks (which, unlike the live threads,
+	include threads that have exited, such as thread-per-connection's
+	connection threads), and 'threads', per live thread (keyed by pid and
+	tid) its class, utime and stime in ticks, voluntary and involuntary
+	context switches, and its CPU time in ns from schedstat (None where the
+	kernel has no schedstat). utime and stime are ticks of 10 ms: a reactor
+	busy for 50 ms shows as 5 of them, hence the ns clock beside them."""
+	out = {'process': [0, 0], 'threads': {}}
 	for pid in pids:
 		try:
-			with open('/proc/%d/stat' % pid) as f:
+			with open('%s/%d/stat' % (proc, pid)) as f:
 				st = f.read()
 			fields = st[st.rindex(')') + 2:].split()
 			out['process'][0] += int(fields[11])
 			out['process'][1] += int(fields[12])
-			tids = os.listdir('/proc/%d/task' % pid)
+			tids = os.listdir('%s/%d/task' % (proc, pid))
 		except (OSError, ValueError):
 			continue
 		for tid in tids:
-			base = '/proc/%d/task/%s/' % (pid, tid)
+			base = '%s/%d/task/%s/' % (proc, pid, tid)
 			try:
 				with open(base + 'stat') as f:
 					st = f.read()
@@ -380,39 +391,73 @@ def proc_threads(pids, master=None):
 			v = re.search(r'^voluntary_ctxt_switches:\s+(\d+)', status, re.M)
 			iv = re.search(r'^nonvoluntary_ctxt_switches:\s+(\d+)', status,
 			    re.M)
-			c = out[thread_class(comm, int(tid), pid, master)]
-			c[0] += int(fields[11])
-			c[1] += int(fields[12])
-			c[2] += int(v.group(1)) if v else 0
-			c[3] += int(iv.group(1)) if iv else 0
+			out['threads'][(pid, tid)] = {
+				'class': thread_class(comm, int(tid), pid, master),
+				'utime': int(fields[11]),
+				'stime': int(fields[12]),
+				'vcsw': int(v.group(1)) if v else 0,
+				'ivcsw': int(iv.group(1)) if iv else 0,
+				'ns': proc_schedstat_ns(base + 'schedstat'),
+			}
 	return out
 
 
-def thread_costs(before, after, requests):
+def proc_schedstat_ns(path):
+	"""The first field of a task's schedstat, its time on a CPU in ns, or
+	None where the file is missing or all zero (schedstats off: a thread
+	that ran at all has a run time)."""
+	try:
+		with open(path) as f:
+			fields = f.read().split()
+	except OSError:
+		return None
+	if len(fields) < 3 or not any(int(x) for x in fields[:3]):
+		return None
+	return int(fields[0])
+
+
+def thread_costs(before, after, requests, tick=None):
 	"""Row fields from two proc_threads() samples around a run of REQUESTS:
-	CPU µs per request by thread class (user+system; 'exited' is what the
-	process spent in threads gone by the second sample), user and system
-	seconds, and context switches per request of the live threads."""
-	tick = os.sysconf('SC_CLK_TCK')
-	d = {k: [a - b for a, b in zip(after[k], before[k])] for k in after}
+	CPU µs per request by thread class, user and system seconds of the
+	processes, context switches per request of the live threads, and
+	thread_cpu_clock: 'schedstat' when every thread's time came from
+	schedstat in ns, else 'ticks'. A thread present in both samples
+	counts its difference, one that started during the run all of its
+	time; 'exited' is what the processes spent in threads gone by the
+	second sample: the processes' time, which only stat gives and in
+	ticks, less the live threads'. Both of the processes' ticks are
+	truncated, so less than two ticks of it is the clock's grain, not a
+	thread, and counts as 0."""
+	tick = tick or os.sysconf('SC_CLK_TCK')
+	tick_ns = 1e9 / tick
+	ns = {c: 0 for c in THREAD_CLASSES}
+	vcsw = ivcsw = 0
+	exact = True
+	for key, t in after['threads'].items():
+		b = before['threads'].get(key)
+		zero = {'utime': 0, 'stime': 0, 'vcsw': 0, 'ivcsw': 0, 'ns': 0}
+		if b is None:
+			b = zero
+		ticks = t['utime'] + t['stime'] - b['utime'] - b['stime']
+		vcsw += t['vcsw'] - b['vcsw']
+		ivcsw += t['ivcsw'] - b['ivcsw']
+		if t['ns'] is not None and b['ns'] is not None:
+			ns[t['class']] += t['ns'] - b['ns']
+		else:
+			exact = False
+			ns[t['class']] += ticks * tick_ns
+	dproc = [a - b for a, b in zip(after['process'], before['process'])]
+	gone = (dproc[0] + dproc[1]) * tick_ns - sum(ns.values())
+	ns['exited'] = gone if gone >= 2 * tick_ns else 0
 	row = {}
-	live = 0
 	for c in THREAD_CLASSES:
-		if c == 'exited':
-			continue
-		ticks = d[c][0] + d[c][1]
-		live += ticks
-		row['us_req_' + c] = round(ticks / tick * 1e6 / requests, 2) \
+		row['us_req_' + c] = round(ns[c] / 1e3 / requests, 3) \
 		    if requests else ''
-	gone = max(0, d['process'][0] + d['process'][1] - live)
-	row['us_req_exited'] = round(gone / tick * 1e6 / requests, 2) \
-	    if requests else ''
-	row['server_user_s'] = round(d['process'][0] / tick, 3)
-	row['server_sys_s'] = round(d['process'][1] / tick, 3)
-	vcsw = sum(d[c][2] for c in THREAD_CLASSES)
-	ivcsw = sum(d[c][3] for c in THREAD_CLASSES)
+	row['server_user_s'] = round(dproc[0] / tick, 3)
+	row['server_sys_s'] = round(dproc[1] / tick, 3)
 	row['vcsw_req'] = round(vcsw / requests, 3) if requests else ''
 	row['ivcsw_req'] = round(ivcsw / requests, 3) if requests else ''
+	row['thread_cpu_clock'] = 'schedstat' if exact else 'ticks'
 	return row
 
 
@@ -667,7 +712,8 @@ class Nginx(Server):
 		conf = os.path.join(p, 'nginx.conf')
 		# Temp paths point into the prefix so that nothing under
 		# /var/lib/nginx is needed; keepalive_requests is raised because
-		# lfserver does not cap requests per connection either.
+		# lfserver does not cap requests per connection either; deferred
+		# (TCP_DEFER_ACCEPT) as lfserver's listening sockets have it.
 		with open(conf, 'w') as f:
 			f.write('''# generated by bench/lfbench.py
 worker_processes %(workers)d;
@@ -695,7 +741,7 @@ http {
 	}
 	default_type application/octet-stream;
 	server {
-		listen 127.0.0.1:%(port)d;
+		listen 127.0.0.1:%(port)d deferred;
 		root %(docroot)s;
 		index index.html;
 	}
@@ -745,6 +791,7 @@ class Lighttpd(Server):
 			    'server.max-connections = 10000\n'
 			    'server.max-fds = 20000\n'
 			    'server.max-keep-alive-requests = 1000000\n'
+			    'server.defer-accept = 1\n'
 			    'server.errorlog = "%s"\n'
 			    'index-file.names = ("index.html")\n'
 			    'mimetype.assign = (".html" => "text/html")\n' % (
@@ -1078,11 +1125,15 @@ def build_plan(args, prof, ncpu):
 		log('reactors experiment skipped: %s does not accept the '
 		    '"reactors" setting' % args.server)
 	elif 'reactors' in exps and lf and 'static' in wls:
-		for rnd in range(TR):
+		# a reactor's share of a new connection is a few µs: enough
+		# requests that its CPU time is well above the clock's grain and
+		# the noise of a shared machine, over interleaved rounds whose
+		# medians the report compares (--target-repeats overrides)
+		for rnd in range(args.target_repeats or prof['reactors_rounds']):
 			for m in pools:
 				for r in args.reactor_counts:
 					plan.append(lf_point('reactors', m, ncpu, 64, 'static',
-					    'ab', gc, requests=prof['static_ab_requests'],
+					    'ab', gc, requests=prof['reactors_ab_requests'],
 					    repeats=1, reactors=r))
 					plan.append(lf_point('reactors', m, ncpu, 64, 'static',
 					    'wrk', 64, duration=prof['wrk_duration'],
@@ -1363,6 +1414,9 @@ def median_rows(raw):
 		m['time_max_s'] = max(t)
 		m['failed'] = sum(int(r['failed']) for r in rows)
 		m['non2xx'] = sum(int(r['non2xx']) for r in rows)
+		clocks = {r.get('thread_cpu_clock', '') for r in rows}
+		m['thread_cpu_clock'] = 'ticks' if 'ticks' in clocks else \
+		    clocks.pop() if len(clocks) == 1 else ''
 		out.append(m)
 	return out
 

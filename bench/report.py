@@ -346,19 +346,21 @@ def targets(d, ncpu):
 			    '%sx (%.1f vs %s %.1f us)' % (fmt(r), costs[m], bp,
 			    peers[bp]), r <= 1.15)
 	# more reactors must take each reactor's cost per new connection down
-	# (its capacity is 1e6 / that); the sum over the reactors is shown too
+	# (its capacity is 1e6 / that); the sum over the reactors is shown too.
+	# Each value is the median of the interleaved rounds (median.csv).
 	for m in ('lockfree', 'locked'):
-		one = d.val('us_req_reactor', experiment='reactors', mode=m,
-		    tool='ab', reactors=1)
-		two = d.val('us_req_reactor', experiment='reactors', mode=m,
-		    tool='ab', reactors=2)
+		r1 = d.one(experiment='reactors', mode=m, tool='ab', reactors=1)
+		r2 = d.one(experiment='reactors', mode=m, tool='ab', reactors=2)
+		one, two = num(r1, 'us_req_reactor'), num(r2, 'us_req_reactor')
 		if one is None or two is None or one == 0:
 			continue
 		r = ratio(two / 2, one)
 		add('%s: CPU us/request of each reactor thread, reactors=2 / '
-		    'reactors=1 (ab)' % m, '<= 0.6x', '%sx (%.1f vs %.1f us; both '
-		    'reactors together %.1f us)' % (fmt(r), two / 2, one, two),
-		    r <= 0.6)
+		    'reactors=1 (ab)' % m, '<= 0.6x', '%sx (%.2f vs %.2f us; both '
+		    'reactors together %.2f us; medians of %s rounds of %s '
+		    'requests, clock %s)' % (fmt(r), two / 2, one, two,
+		    r2.get('repeats', '?'), r2.get('requests', '?'),
+		    r2.get('thread_cpu_clock') or 'ticks'), r <= 0.6)
 	for tool in ('ab', 'wrk'):
 		seqr = d.one(experiment='cpu', mode='sequential', tool=tool)
 		seq = d.val('requests_per_s', experiment='cpu', mode='sequential',

@@ -73,6 +73,7 @@ struct conn {
 	uint64_t		 out_since_ns;	/* start, then last progress */
 	bool			 close_after_write; /* close once out is sent */
 	struct conn		*prev, *next;	/* the owning engine's list */
+	struct conn		*dead_next;	/* the pool's stack of closed ones */
 };
 
 /* A serving thread's scratch: one read buffer shared by all its connections. */

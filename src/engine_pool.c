@@ -42,9 +42,20 @@
  *
  * A report can name a connection that its worker is closing at that moment,
  * so a worker never frees one: it removes it from the epoll set, closes the
- * socket and leaves the struct on its reactor's `dead` list, which that
- * reactor frees before its next epoll_wait, when no report it holds can name
- * it. Connections are added to the epoll set at their first give-back.
+ * socket and pushes the struct on its reactor's `dead` stack, which that
+ * reactor takes whole and frees before its next epoll_wait, when no report
+ * it holds can name it. Connections are added to the epoll set at their
+ * first give-back.
+ *
+ * Each reactor's list of connections is its own: only that thread links and
+ * unlinks (at accept, sweep and reap; pool_stop and pool_adopt run when no
+ * reactor does), so neither a new connection nor a close takes a lock. The
+ * count against max_connections is one atomic shared by all reactors: a
+ * reactor reserves a slot with a compare-and-swap before accept(), so two
+ * reactors never pass the limit between them, and a close gives it back
+ * with a subtraction. Only pausing and resuming the listeners, at the
+ * limit, takes the pool's mutex; see pool_accept_pause for why no close
+ * can be missed by a pause.
  */
 #include "config.h"
 
@@ -86,9 +97,9 @@ struct pool_reactor {
 	bool			 started;
 	int			 epfd;
 	int			 wakefd;	/* eventfd: stop, accepting may resume, watchdog */
-	struct conn		*conns;		/* p->mu */
-	struct conn		*dead;		/* closed by workers, freed here (p->mu) */
-	atomic_uint		 ndead;		/* lets the reactor skip the lock */
+	struct stats_shard	*shard;		/* its own: reactors count in parallel */
+	struct conn		*conns;		/* this reactor's thread only */
+	struct conn *_Atomic	 dead;		/* closed by workers, via dead_next */
 	struct conn		**kick;		/* adopted with input: queued at start */
 	size_t			 nkick;
 	atomic_ulong		 beat;		/* bumped every loop (pool_alive) */
@@ -99,7 +110,6 @@ struct pool {
 	struct engine		 base;
 	const struct server	*srv;
 	struct stats		*stats;
-	struct stats_shard	*shard;		/* the reactors' */
 	struct queue		*q;
 	struct pool_reactor	*reactors;
 	unsigned		 nreactors;
@@ -108,9 +118,9 @@ struct pool {
 	char			*ltag;		/* &ltag[i] is listener i's epoll cookie */
 	pthread_t		*workers;
 	unsigned		 nworkers;	/* started */
-	pthread_mutex_t		 mu;		/* guards the lists, nconns, accept_paused */
-	size_t			 nconns;	/* of all reactors */
-	bool			 accept_paused;
+	pthread_mutex_t		 accept_mu;	/* pause and resume of the listeners */
+	atomic_size_t		 nconns;	/* of all reactors, <= max_connections */
+	atomic_bool		 accept_paused;	/* written under accept_mu */
 	atomic_bool		 stopping;
 	atomic_bool		 handing_off;	/* set before stopping, at a reload */
 	uint64_t		 rto_ns, kto_ns;
@@ -128,7 +138,7 @@ struct pool_worker_arg {
 };
 
 /*
- * Accepting on or off in every reactor (mu held). EPOLLEXCLUSIVE cannot be
+ * Accepting on or off in every reactor (accept_mu held). EPOLLEXCLUSIVE cannot be
  * modified, so a pause removes the listeners and a resume adds them again.
  */
 static void
@@ -163,44 +173,57 @@ pool_reactor_of(struct pool *p, const struct conn *c)
 	return &p->reactors[c->reactor];
 }
 
-/* A worker closes a connection it owns; its reactor frees it later. */
+/*
+ * Gives back a slot of max_connections. Sequentially consistent, with the
+ * load of accept_paused after it: pool_accept_pause stores accept_paused
+ * and then loads nconns, so either this close sees the pause and wakes a
+ * reactor to resume, or the pause sees this close and resumes at once.
+ */
+static void
+pool_release_slot(struct pool *p, struct pool_reactor *r)
+{
+	atomic_fetch_sub(&p->nconns, 1);
+	if (atomic_load(&p->accept_paused))
+		pool_wake(r);
+}
+
+/* A worker closes a connection it owns; its reactor unlinks and frees it. */
 static void
 pool_close(struct pool *p, struct conn *c, struct stats_shard *shard)
 {
 	struct pool_reactor *r = pool_reactor_of(p, c);
-	bool resume;
+	struct conn *head;
 
 	if (c->polled)
 		epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	conn_close_fd(c);
-	pthread_mutex_lock(&p->mu);
-	conn_list_remove(&r->conns, c);
-	p->nconns--;
-	conn_list_push(&r->dead, c);
-	atomic_fetch_add_explicit(&r->ndead, 1, memory_order_relaxed);
-	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
-	pthread_mutex_unlock(&p->mu);
-	if (resume)
-		pool_wake(r);
+	/* release: pairs with pool_reap's acquire exchange, which then sees
+	 * the connection as this worker left it */
+	head = atomic_load_explicit(&r->dead, memory_order_relaxed);
+	do
+		c->dead_next = head;
+	while (!atomic_compare_exchange_weak_explicit(&r->dead, &head, c,
+	    memory_order_release, memory_order_relaxed));
 	stats_conn_closed(shard);
+	pool_release_slot(p, r);
 }
 
-/* Frees the connections workers closed (their reactor, between epoll_waits). */
+/* Unlinks and frees the connections workers closed (its thread, between
+ * epoll_waits; or pool_stop, when no thread runs). */
 static void
 pool_reap(struct pool_reactor *r)
 {
-	struct pool *p = r->p;
 	struct conn *c, *dead;
 
-	if (atomic_load_explicit(&r->ndead, memory_order_relaxed) == 0)
+	/* relaxed: a cheap look before the exchange, which orders */
+	if (atomic_load_explicit(&r->dead, memory_order_relaxed) == NULL)
 		return;
-	pthread_mutex_lock(&p->mu);
-	dead = r->dead;
-	r->dead = NULL;
-	atomic_store_explicit(&r->ndead, 0, memory_order_relaxed);
-	pthread_mutex_unlock(&p->mu);
+	/* acquire: pairs with pool_close's release push. Taking the whole
+	 * stack at once leaves no ABA window: workers only push */
+	dead = atomic_exchange_explicit(&r->dead, NULL, memory_order_acquire);
 	while ((c = dead) != NULL) {
-		dead = c->next;
+		dead = c->dead_next;
+		conn_list_remove(&r->conns, c);
 		conn_free(c);
 	}
 }
@@ -292,41 +315,67 @@ pool_worker(void *arg)
 	return NULL;
 }
 
-/* Stops watching the listening sockets until pool_accept_resume (mu held). */
+/* Accepts again if a connection closed below max_connections meanwhile
+ * (accept_mu held). */
 static void
-pool_accept_pause_locked(struct pool *p)
+pool_accept_resume_locked(struct pool *p)
 {
-	if (!p->accept_paused) {
-		p->accept_paused = true;
-		pool_listeners_arm(p, false);
+	/* seq_cst: see pool_release_slot */
+	if (atomic_load(&p->accept_paused) &&
+	    atomic_load(&p->nconns) < p->srv->cfg.max_connections) {
+		atomic_store(&p->accept_paused, false);
+		pool_listeners_arm(p, true);
 	}
 }
 
-/* Accepts again once a connection closed below max_connections (reactor thread). */
+/*
+ * Stops watching the listening sockets: at max_connections, or (OUT_OF_FDS)
+ * when accept() ran out of descriptors. The store of accept_paused comes
+ * before the load of nconns (both seq_cst), so a close that pool_release_slot
+ * made before the store is seen here and resumes at once, and a later one
+ * sees the pause and wakes a reactor. Out of descriptors, a close wakes a
+ * reactor as well (it freed one), and the sweep retries within a second.
+ */
+static void
+pool_accept_pause(struct pool *p, bool out_of_fds)
+{
+	pthread_mutex_lock(&p->accept_mu);
+	if (!atomic_load(&p->accept_paused)) {
+		atomic_store(&p->accept_paused, true);
+		pool_listeners_arm(p, false);
+	}
+	if (!out_of_fds)
+		pool_accept_resume_locked(p);
+	pthread_mutex_unlock(&p->accept_mu);
+}
+
+/* Accepts again once a connection closed below max_connections (a reactor's
+ * thread: woken by a close, or its sweep). */
 static void
 pool_accept_resume(struct pool *p)
 {
-	pthread_mutex_lock(&p->mu);
-	if (p->accept_paused && p->nconns < p->srv->cfg.max_connections) {
-		p->accept_paused = false;
-		pool_listeners_arm(p, true);
-	}
-	pthread_mutex_unlock(&p->mu);
+	/* seq_cst: after the eventfd read of pool_release_slot's wake-up */
+	if (!atomic_load(&p->accept_paused))
+		return;
+	pthread_mutex_lock(&p->accept_mu);
+	pool_accept_resume_locked(p);
+	pthread_mutex_unlock(&p->accept_mu);
 }
 
-/* Gives back a slot pool_accept reserved for a client it did not get. */
-static void
-pool_accept_unreserve(struct pool *p)
+/* Takes one of max_connections' slots; false when none is left. */
+static bool
+pool_reserve_slot(struct pool *p)
 {
-	bool resume;
+	size_t n = atomic_load_explicit(&p->nconns, memory_order_relaxed);
 
-	pthread_mutex_lock(&p->mu);
-	p->nconns--;
-	/* another reactor may have paused on the slot this one held */
-	resume = p->accept_paused && p->nconns < p->srv->cfg.max_connections;
-	pthread_mutex_unlock(&p->mu);
-	if (resume)
-		pool_accept_resume(p);
+	/* relaxed on success: the count orders nothing else; the pause and
+	 * its re-check (seq_cst) are what a closing worker pairs with */
+	do
+		if (n >= p->srv->cfg.max_connections)
+			return false;
+	while (!atomic_compare_exchange_weak_explicit(&p->nconns, &n, n + 1,
+	    memory_order_relaxed, memory_order_relaxed));
+	return true;
 }
 
 static void
@@ -338,28 +387,23 @@ pool_accept(struct pool_reactor *rc, int lfd)
 
 	for (i = 0; i < POOL_ACCEPT_BURST; i++) {
 		/* the slot is taken before accept(): reactors accept concurrently */
-		pthread_mutex_lock(&p->mu);
-		if (p->nconns >= p->srv->cfg.max_connections) {
+		if (!pool_reserve_slot(p)) {
 			/* leave clients in the backlog until a connection closes */
-			pool_accept_pause_locked(p);
-			pthread_mutex_unlock(&p->mu);
+			pool_accept_pause(p, false);
 			return;
 		}
-		p->nconns++;
-		pthread_mutex_unlock(&p->mu);
 		r = conn_accept(lfd, &c);
 		if (r == -EMFILE || r == -ENFILE) {
 			/* out of descriptors: retry at the next sweep instead of spinning */
 			errno = -r;
 			log_warn("accept: pausing for a second");
-			pthread_mutex_lock(&p->mu);
-			p->nconns--;
-			pool_accept_pause_locked(p);
-			pthread_mutex_unlock(&p->mu);
+			atomic_fetch_sub(&p->nconns, 1);
+			pool_accept_pause(p, true);
 			return;
 		}
 		if (r < 0) {
-			pool_accept_unreserve(p);
+			/* another reactor may have paused on the slot this one held */
+			pool_release_slot(p, rc);
 			if (r == -EAGAIN)
 				return;
 			errno = -r;
@@ -368,12 +412,10 @@ pool_accept(struct pool_reactor *rc, int lfd)
 		}
 		atomic_store_explicit(&c->state, POOL_WORKING, memory_order_relaxed);
 		c->reactor = rc->index;
-		pthread_mutex_lock(&p->mu);
 		conn_list_push(&rc->conns, c);
-		pthread_mutex_unlock(&p->mu);
-		stats_conn_opened(p->shard);
+		stats_conn_opened(rc->shard);
 		/* clients usually send at once: serve now rather than after a poll round */
-		stats_queued(p->shard);
+		stats_queued(rc->shard);
 		if (queue_push(p->q, c))
 			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
 	}
@@ -386,7 +428,6 @@ pool_sweep(struct pool_reactor *r, uint64_t now)
 	struct pool *p = r->p;
 	struct conn *c, *next;
 
-	pthread_mutex_lock(&p->mu);
 	for (c = r->conns; c != NULL; c = next) {
 		next = c->next;
 		if (!pool_state_idle(&c->state))
@@ -395,12 +436,11 @@ pool_sweep(struct pool_reactor *r, uint64_t now)
 			continue;
 		epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		conn_list_remove(&r->conns, c);
-		p->nconns--;
-		conn_expire(c, p->srv, p->shard);
-		stats_conn_closed(p->shard);
+		conn_expire(c, p->srv, r->shard);
+		stats_conn_closed(r->shard);
 		conn_free(c);
+		atomic_fetch_sub(&p->nconns, 1);
 	}
-	pthread_mutex_unlock(&p->mu);
 	pool_accept_resume(p);
 }
 
@@ -419,7 +459,7 @@ pool_reactor(void *arg)
 	/* adopted connections holding input: no edge will report them */
 	for (i = 0; i < (int)r->nkick; i++) {
 		r->kick[i]->ready_ns = stats_now_ns();
-		stats_queued(p->shard);
+		stats_queued(r->shard);
 		if (queue_push(p->q, r->kick[i]))
 			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
 	}
@@ -461,7 +501,7 @@ pool_reactor(void *arg)
 			if (!pool_state_report(&c->state))
 				continue;	/* its worker serves the new input */
 			c->ready_ns = now;
-			stats_queued(p->shard);
+			stats_queued(r->shard);
 			if (queue_push(p->q, c))
 				atomic_fetch_add_explicit(&p->stats->queue_full, 1,
 				    memory_order_relaxed);
@@ -492,7 +532,7 @@ pool_free(struct engine *e)
 	}
 	free(p->reactors);
 	queue_free(p->q);
-	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->accept_mu);
 	free(p->workers);
 	free(p->ltag);
 	free(p);
@@ -534,7 +574,7 @@ pool_stop(struct engine *e, struct conn **handoff)
 		pool_reap(r);
 		while ((c = r->conns) != NULL) {
 			conn_list_remove(&r->conns, c);
-			p->nconns--;
+			atomic_fetch_sub(&p->nconns, 1);
 			if (c->polled)
 				epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 			c->polled = c->poll_out = false;
@@ -542,7 +582,7 @@ pool_stop(struct engine *e, struct conn **handoff)
 			if (handoff != NULL)
 				conn_list_push(handoff, c);
 			else {
-				stats_conn_closed(p->shard);
+				stats_conn_closed(r->shard);
 				conn_free(c);
 			}
 		}
@@ -573,7 +613,7 @@ pool_adopt(struct pool *p, struct conn **adopt)
 		conn_list_remove(adopt, c);
 		c->reactor = r->index;
 		conn_list_push(&r->conns, c);
-		p->nconns++;
+		atomic_fetch_add_explicit(&p->nconns, 1, memory_order_relaxed);
 		ev.events = pool_events(c);
 		ev.data.ptr = c;
 		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
@@ -642,12 +682,11 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 	p->base.ops = &engine_pool_ops;
 	p->srv = srv;
 	p->stats = srv->stats;
-	p->shard = stats_shard(srv->stats, 0);
 	p->lfds = prm->lfds;
 	p->nlfds = prm->nlfds;
 	p->rto_ns = (uint64_t)srv->cfg.request_timeout * 1000000000u;
 	p->kto_ns = (uint64_t)srv->cfg.keepalive_timeout * 1000000000u;
-	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->accept_mu, NULL);
 	p->ltag = calloc(prm->nlfds ? prm->nlfds : 1, 1);
 	p->workers = calloc(nworkers, sizeof(*p->workers));
 	p->nreactors = srv->reactors ? srv->reactors : 1;
@@ -660,6 +699,8 @@ pool_start(struct engine **out, const struct engine_params *prm, struct conn **a
 	for (i = 0; i < p->nreactors; i++) {
 		p->reactors[i].p = p;
 		p->reactors[i].index = i;
+		/* after the workers' shards (wrapping past STATS_SHARDS) */
+		p->reactors[i].shard = stats_shard(srv->stats, (int)(nworkers + i));
 		p->reactors[i].epfd = p->reactors[i].wakefd = -1;
 	}
 	r = queue_create(&p->q, srv->cfg.mode == LF_MODE_LOCKFREE ? QUEUE_LOCKFREE :

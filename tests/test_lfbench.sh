@@ -1,6 +1,8 @@
 #!/bin/sh
-# test_lfbench.sh - bench/lfbench.py's parsing of strace -c: the table's
-# last row (the sum) is not a system call of its own.
+# test_lfbench.sh - bench/lfbench.py's parsing of strace -c (the table's
+# last row, the sum, is not a system call of its own) and its per-thread CPU
+# accounting from a made-up /proc: ns from schedstat where it exists, the
+# 10 ms ticks of stat where it does not, exited threads from the process.
 
 srcdir=${srcdir:-.}
 
@@ -28,5 +30,111 @@ if calls != {'read': 4000, 'sendmsg': 4000, 'futex': 300}:
 	print('not ok 1 - strace -c rows without the total: %r' % calls)
 	sys.exit(1)
 print('ok 1 - strace -c rows without the total (8300 calls, not 16600)')
-print('1..1')
+
+import os, tempfile
+n = 1
+def ok(cond, what):
+	global n
+	n += 1
+	print('%sok %d - %s' % ('' if cond else 'not ', n, what))
+	if not cond:
+		ok.failed = True
+ok.failed = False
+
+def fake_proc(root, threads, proc_ticks):
+	"""THREADS: tid -> (comm, utime, stime, vcsw, schedstat or None)."""
+	def stat(comm, ut, st):
+		# pid (comm) state ppid ... field 14/15 (0-based 11/12 after ')')
+		rest = ['S', '1'] + ['0'] * 9 + [str(ut), str(st)] + ['0'] * 30
+		return '100 (%s) %s\n' % (comm, ' '.join(rest))
+	os.makedirs('%s/100/task' % root, exist_ok=True)
+	with open('%s/100/stat' % root, 'w') as f:
+		f.write(stat('lfserver', *proc_ticks))
+	for tid, (comm, ut, st, vcsw, sched) in threads.items():
+		d = '%s/100/task/%d' % (root, tid)
+		os.makedirs(d, exist_ok=True)
+		with open(d + '/stat', 'w') as f:
+			f.write(stat(comm, ut, st))
+		with open(d + '/status', 'w') as f:
+			f.write('Name:\t%s\nvoluntary_ctxt_switches:\t%d\n'
+			    'nonvoluntary_ctxt_switches:\t1\n' % (comm, vcsw))
+		if sched is not None:
+			with open(d + '/schedstat', 'w') as f:
+				f.write(sched)
+
+with tempfile.TemporaryDirectory() as tmp:
+	a, b = tmp + '/a', tmp + '/b'
+	# the reactor runs 3.5 ms in the run, less than one tick; a worker
+	# named with a space; thread 104 exits, 105 starts (5 ticks of the
+	# process's 12 belong to no live thread)
+	fake_proc(a, {100: ('lfserver', 1, 1, 5, '1000000 0 3\n'),
+	    101: ('lf-reactor-0', 2, 3, 10, '50000000 0 9\n'),
+	    102: ('lf-worker 0', 0, 1, 4, '10000000 0 2\n'),
+	    104: ('lf-conn', 1, 0, 1, '10000000 0 1\n')}, (4, 5))
+	fake_proc(b, {100: ('lfserver', 1, 1, 5, '1000000 0 3\n'),
+	    101: ('lf-reactor-0', 2, 3, 30, '53500000 0 40\n'),
+	    102: ('lf-worker 0', 1, 3, 14, '41000000 0 9\n'),
+	    105: ('lf-reactor-1', 0, 1, 2, '12000000 0 4\n')}, (7, 14))
+	s0 = lfbench.proc_threads([100], proc=a)
+	s1 = lfbench.proc_threads([100], proc=b)
+	row = lfbench.thread_costs(s0, s1, 1000, tick=100)
+	ok(row['thread_cpu_clock'] == 'schedstat', 'every thread had schedstat: %r'
+	    % row['thread_cpu_clock'])
+	ok(row['us_req_reactor'] == 15.5, 'reactor µs/request from ns, below a '
+	    'tick for reactor 0, plus a reactor started in the run: %r'
+	    % row['us_req_reactor'])
+	ok(row['us_req_worker'] == 31.0, 'worker µs/request from ns: %r'
+	    % row['us_req_worker'])
+	ok(row['us_req_main'] == 0.0, 'an idle main thread costs 0: %r'
+	    % row['us_req_main'])
+	# process: (7+14)-(4+5) = 12 ticks, 120 ms; live threads: 46.5 ms
+	ok(row['us_req_exited'] == 73.5, 'exited threads: the process less the '
+	    'live threads: %r' % row['us_req_exited'])
+	ok(row['server_user_s'] == 0.03 and row['server_sys_s'] == 0.09,
+	    'user and system seconds from stat: %r %r'
+	    % (row['server_user_s'], row['server_sys_s']))
+	ok(row['vcsw_req'] == 0.032 and row['ivcsw_req'] == 0.001,
+	    'context switches of the live threads: %r %r'
+	    % (row['vcsw_req'], row['ivcsw_req']))
+	# 6 ticks of process time against 46.5 ms of threads: less than two
+	# ticks apart is the truncation of the process's ticks, not a thread
+	with open(b + '/100/stat') as f:
+		st = f.read()
+	with open(b + '/100/stat', 'w') as f:
+		f.write(st.replace(' 7 14 ', ' 4 11 '))
+	row = lfbench.thread_costs(s0, lfbench.proc_threads([100], proc=b),
+	    1000, tick=100)
+	ok(row['us_req_exited'] == 0, 'within two ticks of the live threads, no '
+	    'exited time: %r' % row['us_req_exited'])
+	with open(b + '/100/stat', 'w') as f:
+		f.write(st)
+	# no schedstat for the worker: its ticks, and the clock says so
+	os.remove(b + '/100/task/102/schedstat')
+	s1 = lfbench.proc_threads([100], proc=b)
+	row = lfbench.thread_costs(s0, s1, 1000, tick=100)
+	ok(row['thread_cpu_clock'] == 'ticks', 'a thread without schedstat: '
+	    'the clock is ticks: %r' % row['thread_cpu_clock'])
+	ok(row['us_req_worker'] == 30.0 and row['us_req_reactor'] == 15.5,
+	    'that thread counts its 3 ticks, the others stay exact: %r %r'
+	    % (row['us_req_worker'], row['us_req_reactor']))
+	# schedstats off: the kernel writes zeros
+	with open(b + '/100/task/102/schedstat', 'w') as f:
+		f.write('0 0 0\n')
+	s1 = lfbench.proc_threads([100], proc=b)
+	row = lfbench.thread_costs(s0, s1, 1000, tick=100)
+	ok(row['thread_cpu_clock'] == 'ticks' and row['us_req_worker'] == 30.0,
+	    'a schedstat of zeros is no clock: %r %r'
+	    % (row['thread_cpu_clock'], row['us_req_worker']))
+	# the real /proc: this process's own threads, on a real kernel
+	me = lfbench.proc_threads([os.getpid()])
+	ok(len(me['threads']) >= 1 and me['process'][0] + me['process'][1] >= 0,
+	    'this process sampled from /proc: %d thread(s)' % len(me['threads']))
+	sum(i * i for i in range(300000))
+	me2 = lfbench.proc_threads([os.getpid()])
+	row = lfbench.thread_costs(me, me2, 1)
+	ok(row['us_req_main'] > 0 if row['thread_cpu_clock'] == 'schedstat'
+	    else row['us_req_main'] >= 0, 'a busy main thread shows CPU time '
+	    '(clock %s): %r us' % (row['thread_cpu_clock'], row['us_req_main']))
+print('1..%d' % n)
+sys.exit(1 if ok.failed else 0)
 PY

@@ -4,7 +4,9 @@
 # max_connections counts them all (beyond it clients wait in the backlog and
 # are served once connections close); /stats counts them; each reactor
 # expires its idle connections; reloads to 1 reactor (locked) and back to 3
-# hand every idle connection over.
+# hand every idle connection over. Then, with 2 reactors: accept() waits for
+# a client's first bytes (TCP_DEFER_ACCEPT), and max_connections stays exact
+# while both reactors accept a burst of clients at once.
 
 . "${srcdir:-.}/tests/lib.sh"
 lf_init
@@ -165,6 +167,119 @@ with open(tap_file, 'w') as f:
     f.write('%d %d\n' % (n, fails))
 EOF
 lf_tap_merge "the client"
+[ "$TAP_FAIL" -ne 0 ] && lf_dump_log
+lf_stop
+
+# max_connections stays exact while two reactors accept at once: 4 threads
+# open 60 clients together, each sending one byte of a request and waiting,
+# against max_connections = 20, three times
+# (closing all between rounds, so accepting pauses and resumes). The server
+# must hold exactly 20 accepted sockets each time, never 21 (two reactors
+# taking the last slot between them), as its /proc/PID/fd shows.
+writeini lockfree 2
+sed -i 's|^max_connections = 40|max_connections = 20|' "$ini"
+if ! lf_start "$ini"; then
+	lf_ok 1 "the server starts with reactors = 2"
+	lf_done
+fi
+rm -f "$LF_TMP/tap"
+python3 - "$LF_PORT" "$LF_PID" "$TAP_N" "$LF_TMP/tap" <<'EOF'
+import os, socket, sys, threading, time
+
+port, pid, n, tap_file = sys.argv[1:5]
+port, pid, n = int(port), int(pid), int(n)
+fails = 0
+
+
+def ok(cond, what):
+    global n, fails
+    n += 1
+    fails += 0 if cond else 1
+    print('%sok %d - %s' % ('' if cond else 'not ', n, what), flush=True)
+
+
+def sockets():
+    k = 0
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            k += os.readlink('/proc/%d/fd/%s' % (pid, fd)).startswith('socket:')
+        except OSError:
+            pass
+    return k
+
+
+def storm(clients, each):
+    go = threading.Event()
+
+    def opener():
+        go.wait()
+        for _ in range(each):
+            try:
+                s = socket.create_connection(('127.0.0.1', port), 5)
+                # a first byte: a deferred accept() takes it at once
+                s.send(b'G')
+                clients.append(s)
+            except OSError:
+                pass
+    ts = [threading.Thread(target=opener) for _ in range(4)]
+    for t in ts:
+        t.start()
+    go.set()
+    for t in ts:
+        t.join()
+
+
+base = sockets()
+
+# accept() is deferred until a client's first bytes (listen.c): a silent
+# client waits in the kernel, one that sends is taken at once, and the
+# silent one is taken all the same about a second later
+silent = socket.create_connection(('127.0.0.1', port), 5)
+time.sleep(0.4)
+ok(sockets() == base, 'a silent client is not accepted yet (%d held)'
+   % (sockets() - base))
+talker = socket.create_connection(('127.0.0.1', port), 5)
+talker.send(b'G')
+end = time.monotonic() + 0.5
+while sockets() == base and time.monotonic() < end:
+    time.sleep(0.01)
+ok(sockets() == base + 1, 'a client that sends is accepted at once (%d held)'
+   % (sockets() - base))
+end = time.monotonic() + 4
+while sockets() < base + 2 and time.monotonic() < end:
+    time.sleep(0.05)
+ok(sockets() == base + 2, 'the silent one is accepted within 4 s (%d held)'
+   % (sockets() - base))
+silent.close()
+talker.close()
+end = time.monotonic() + 5
+while sockets() > base and time.monotonic() < end:
+    time.sleep(0.05)
+
+for rnd in range(1, 4):
+    clients = []
+    storm(clients, 15)
+    most = held = 0
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        held = sockets() - base
+        most = max(most, held)
+        if held == 20 and time.monotonic() > end - 2:
+            break
+        time.sleep(0.01)
+    ok(len(clients) == 60 and held == 20 and most == 20,
+       'round %d: 60 clients at once, 2 reactors, max_connections = 20: the '
+       'server holds %d (at most %d), exactly 20' % (rnd, held, most))
+    for s in clients:
+        s.close()
+    end = time.monotonic() + 5
+    while sockets() > base and time.monotonic() < end:
+        time.sleep(0.05)
+    ok(sockets() == base, 'round %d: all closed (%d left)' % (rnd, sockets() - base))
+with open(tap_file, 'w') as f:
+    f.write('%d %d\n' % (n, fails))
+EOF
+lf_tap_merge "the client of max_connections with two reactors"
 [ "$TAP_FAIL" -ne 0 ] && lf_dump_log
 lf_stop
 lf_done
