@@ -347,6 +347,22 @@ config_section_known(const char *section)
 	return false;
 }
 
+/* A number in K's range, or an error naming the range in MSG. */
+static int
+config_apply_uint(const struct config_key *k, const char *value,
+    unsigned *out, char *msg, size_t msglen)
+{
+	int rv;
+
+	rv = config_parse_uint(value, k->min, k->max, out);
+	if (rv != 0) {
+		snprintf(msg, msglen, "value '%s' is %s (%s)", value,
+		    rv == -ERANGE ? "out of range" : "not a number", k->range);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 config_apply_bool(struct lf_config *c, const struct config_key *k,
     const char *value, char *msg, size_t msglen)
@@ -441,16 +457,18 @@ config_apply(struct lf_config *c, const struct config_key *k, const char *value,
 		}
 		c->mode = mode;
 		return 0;
-	case CONFIG_UINT:
-		rv = config_parse_uint(value, k->min, k->max, &u);
-		if (rv != 0) {
-			snprintf(msg, msglen, "value '%s' is %s (%s)", value,
-			    rv == -ERANGE ? "out of range" : "not a number",
-			    k->range);
-			return -EINVAL;
+	case CONFIG_SPIN:
+		if (strcmp(value, "auto") == 0) {
+			*ip = LF_WORKER_SPIN_AUTO;
+			return 0;
 		}
-		*up = u;
-		return 0;
+		/* otherwise a number like any other key's */
+		rv = config_apply_uint(k, value, &u, msg, msglen);
+		if (rv == 0)
+			*ip = (int)u;
+		return rv;
+	case CONFIG_UINT:
+		return config_apply_uint(k, value, up, msg, msglen);
 	case CONFIG_LISTEN:
 		if (config_listen_parse(value, NULL, NULL) != 0) {
 			snprintf(msg, msglen, "value '%s' is not an address "
@@ -476,20 +494,6 @@ config_apply(struct lf_config *c, const struct config_key *k, const char *value,
 			return -EINVAL;
 		}
 		c->access_log_format = value[0] == 'j' ? LF_LOG_JSON : LF_LOG_COMBINED;
-		return 0;
-	case CONFIG_SPIN:
-		if (strcmp(value, "auto") == 0) {
-			*ip = LF_WORKER_SPIN_AUTO;
-			return 0;
-		}
-		rv = config_parse_uint(value, k->min, k->max, &u);
-		if (rv != 0) {
-			snprintf(msg, msglen, "value '%s' is %s (%s)", value,
-			    rv == -ERANGE ? "out of range" : "not a number",
-			    k->range);
-			return -EINVAL;
-		}
-		*ip = (int)u;
 		return 0;
 	case CONFIG_ADMIN:
 	case CONFIG_ACCESS_LOG:
