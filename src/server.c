@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "mime.h"
 #include "escape.h"
 #include "server.h"
+#include "spin.h"
 #include "stats.h"
 
 /*
@@ -24,13 +24,7 @@
 unsigned
 server_usable_cpus(void)
 {
-	cpu_set_t set;
-	long n;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return (unsigned)CPU_COUNT(&set);
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
+	return spin_cpus();
 }
 
 /*

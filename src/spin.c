@@ -42,6 +42,7 @@
 
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "spin.h"
 
@@ -93,15 +94,16 @@ spin_plan(int setting, unsigned ncpu, unsigned reactors, unsigned *us,
 	}
 }
 
+/* Also what workers = 0 and reactors = 0 count (server_usable_cpus). */
 unsigned
 spin_cpus(void)
 {
 	cpu_set_t set;
-	int n;
+	long n;
 
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return 1;
-	n = CPU_COUNT(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (unsigned)n : 1;
 }
 

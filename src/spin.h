@@ -46,7 +46,8 @@ void spin_set(struct spin *s, unsigned us, unsigned max);
  */
 void spin_plan(int setting, unsigned ncpu, unsigned reactors, unsigned *us,
     unsigned *max);
-/* The CPUs this process may run on (its affinity mask), at least 1. */
+/* The CPUs this process may run on (its affinity mask; the online count if
+ * that cannot be read), at least 1. */
 unsigned spin_cpus(void);
 
 /* Counts the caller as spinning unless MAX already are; false then. */
