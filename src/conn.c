@@ -664,9 +664,14 @@ conn_serve(struct conn *c, struct conn_worker *w)
 			/*
 			 * A short read means the socket was drained at that
 			 * moment: skip the read that would only say EAGAIN.
-			 * Anything arriving later is a new readiness event.
+			 * Anything arriving later is a new readiness event,
+			 * except a FIN that came with the data (one report for
+			 * both): then read on, to its end of file. Relaxed:
+			 * ordered by the pool's hand-over (queue, or report
+			 * and give-back), and set once for good.
 			 */
-			if ((size_t)r < room) {
+			if ((size_t)r < room &&
+			    !atomic_load_explicit(&c->peer_shut, memory_order_relaxed)) {
 				reads = CONN_READS_PER_TURN;
 				drained = true;
 			}

@@ -45,6 +45,10 @@ struct conn {
 	bool			 poll_out;	/* ... for EPOLLOUT too */
 	unsigned		 reactor;	/* the pool reactor whose set holds it */
 	bool			 linger;	/* unread input may follow: see conn_free */
+	/* The pool's reactor saw the peer's FIN (EPOLLRDHUP) or a hang-up: a
+	 * short read no longer means the socket is drained, as the end of the
+	 * input raises no new edge once reported (conn_serve). */
+	atomic_bool		 peer_shut;
 	struct accesslog_peer	 peer;		/* the access log's, on first use */
 	char			*pending;	/* an incomplete request, carried over */
 	size_t			 pending_len;

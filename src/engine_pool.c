@@ -228,11 +228,12 @@ pool_reap(struct pool_reactor *r)
 	}
 }
 
-/* The events a connection waits for: input, or room for its unsent output. */
+/* The events a connection waits for: input (and its end, for peer_shut), or
+ * room for its unsent output. */
 static uint32_t
 pool_events(const struct conn *c)
 {
-	return EPOLLIN | EPOLLET | (conn_output_pending(c) ? EPOLLOUT : 0);
+	return EPOLLIN | EPOLLRDHUP | EPOLLET | (conn_output_pending(c) ? EPOLLOUT : 0);
 }
 
 /*
@@ -498,6 +499,9 @@ pool_reactor(void *arg)
 				continue;
 			}
 			c = tag;
+			/* before the report, whose exchange releases it */
+			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				atomic_store_explicit(&c->peer_shut, true, memory_order_relaxed);
 			if (!pool_state_report(&c->state))
 				continue;	/* its worker serves the new input */
 			c->ready_ns = now;

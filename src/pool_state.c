@@ -42,10 +42,12 @@ pool_state_giveback(_Atomic int *state)
 	 * exchange and of pool_state_idle, so whoever takes the connection next
 	 * sees this worker's writes to it (pending input, timestamps) */
 	if (atomic_compare_exchange_strong_explicit(state, &expect, POOL_ARMED,
-	    memory_order_release, memory_order_relaxed))
+	    memory_order_release, memory_order_acquire))
 		return false;
 	/* EVENTED: the reactor left the connection to us and will not move it
-	 * out of EVENTED, so a plain store takes it back */
+	 * out of EVENTED, so a plain store takes it back. Acquire on failure:
+	 * pairs with the report's exchange, so what the reactor wrote before
+	 * it (conn.peer_shut) is seen by the serving that follows */
 	if (pool_state_test_hook != NULL)
 		pool_state_test_hook(state);
 	atomic_store_explicit(state, POOL_WORKING, memory_order_relaxed);
