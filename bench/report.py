@@ -312,6 +312,9 @@ def targets(d, ncpu):
 		    ('met' if ok else '**missed**')])
 
 	for tool in ('wrk', 'ab'):
+		# a client this run did not use (--tools) has no row to show
+		if d.one(experiment='static', tool=tool) is None:
+			continue
 		peer, ng = best_peer(d, 'static', tool)
 		ngr = d.one(experiment='static', mode=peer, tool=tool) \
 		    if peer else None

@@ -2,7 +2,8 @@
 # test_lfbench.sh - bench/lfbench.py's parsing of strace -c (the table's
 # last row, the sum, is not a system call of its own) and its per-thread CPU
 # accounting from a made-up /proc: ns from schedstat where it exists, the
-# 10 ms ticks of stat where it does not, exited threads from the process.
+# 10 ms ticks of stat where it does not, exited threads from the process;
+# and report.py's target rows of a run that used wrk alone.
 
 srcdir=${srcdir:-.}
 
@@ -135,6 +136,22 @@ with tempfile.TemporaryDirectory() as tmp:
 	ok(row['us_req_main'] > 0 if row['thread_cpu_clock'] == 'schedstat'
 	    else row['us_req_main'] >= 0, 'a busy main thread shows CPU time '
 	    '(clock %s): %r us' % (row['thread_cpu_clock'], row['us_req_main']))
+
+# report.py's targets of a run with wrk alone (--tools wrk): the ab rows are
+# left out, not shown as "static page, ?: n/ax (None n/a ...)"
+import report
+def static_row(mode, tool, rps_):
+	return dict(experiment='static', mode=mode, tool=tool, threads='2',
+	    concurrency='64', duration_s='5', requests='', requests_per_s=rps_,
+	    completed='1000', server_cpu_s='', failed='0', non2xx='0')
+d = report.Data([static_row('lighttpd', 'wrk', '200000'),
+    static_row('lockfree', 'wrk', '190000')])
+rows = report.targets(d, 2)
+names = [r[0] for r in rows]
+ok(any(x.startswith('static page, wrk -t2 -c64 -d5s: lockfree') for x in names)
+   and not any('?' in x or 'ab ' in x for x in names)
+   and not any('None' in r[2] for r in rows),
+   'a run without ab has no ab target rows: %r' % names)
 print('1..%d' % n)
 sys.exit(1 if ok.failed else 0)
 PY
