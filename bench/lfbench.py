@@ -1107,7 +1107,7 @@ def build_plan(args, prof, ncpu):
 						plan.append(point('static', s, s, ncpu, '',
 						    'static', tool, c, repeats=1, **kw))
 					else:
-						plan.append(lf_point('static', s, ncpu, 8,
+						plan.append(lf_point('static', s, ncpu, '',
 						    'static', tool, c, repeats=1, **kw))
 	if 'onecpu' in exps and 'static' in wls:
 		d = prof['wrk_duration']
@@ -1118,7 +1118,7 @@ def build_plan(args, prof, ncpu):
 					plan.append(point('onecpu', s, s, 1, '', 'static',
 					    'wrk', 64, duration=d, threads=1, repeats=1))
 				else:
-					plan.append(lf_point('onecpu', s, 1, 8, 'static',
+					plan.append(lf_point('onecpu', s, 1, '', 'static',
 					    'wrk', 64, duration=d, threads=1, repeats=1))
 	if 'reactors' in exps and lf and 'static' in wls and \
 	    not server_knows(args.server, 'reactors = 1'):
@@ -1144,7 +1144,7 @@ def build_plan(args, prof, ncpu):
 			    prof['cpu_target_requests']}),
 			    ('wrk', {'duration': prof['wrk_cpu_duration'],
 			    'threads': 2})):
-				plan.append(lf_point('cpu', m, ncpu, 8, 'cpu', tool, 64,
+				plan.append(lf_point('cpu', m, ncpu, '', 'cpu', tool, 64,
 				    repeats=TR, **kw))
 	if 'io' in exps and lf and 'io' in wls:
 		for m in [m for m in modes if m != 'sequential']:
@@ -1155,7 +1155,7 @@ def build_plan(args, prof, ncpu):
 	if 'accesslog' in exps and lf and 'static' in wls:
 		for m in modes:
 			for al in ('off', 'file'):
-				plan.append(lf_point('accesslog', m, ncpu, 8, 'static',
+				plan.append(lf_point('accesslog', m, ncpu, '', 'static',
 				    'wrk', 64, duration=prof['wrk_duration'], threads=2,
 				    repeats=TR, access_log=al))
 	return plan

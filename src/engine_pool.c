@@ -14,6 +14,21 @@
  * kernel's listen backlog: nothing is dropped. max_connections counts the
  * connections of all reactors; reaching it pauses accepting in all.
  *
+ * One batch at a time: after queueing what one epoll_wait reported, a
+ * reactor waits until the workers have emptied the queue (queue_wait_empty,
+ * at most POOL_DRAIN_NS, so that a reactor whose neighbours keep the queue
+ * busy still polls) before it polls again. Polling at once, it found one or
+ * two connections ready and slept in epoll_wait in between, or, with a
+ * small queue, slept on the full queue in the middle of a batch: either way
+ * a sleep and a wake-up for every few requests. Waiting, its next poll
+ * gathers in one batch what became ready while the workers served. The
+ * queue's capacity bounds the batch, hence a default of 64. Measured the
+ * suite's way (server in its own session, static page, wrk -t2 -c64 -d4s,
+ * 2 workers, 2 shared CPUs, 6 interleaved rounds, medians): lockfree
+ * 5.57 -> 5.15 us of server CPU and 0.34 -> 0.11 voluntary context
+ * switches per request, req/s within the spread (189k and 189k); locked
+ * 5.60 -> 4.73 us, 0.32 -> 0.12, 180k -> 200k; lighttpd 4.44 us, 207k.
+ *
  * Why edge-triggered: a connection is registered once (EPOLLIN | EPOLLET)
  * and stays registered, so serving a keep-alive request costs no epoll_ctl.
  * (EPOLLONESHOT would need an EPOLL_CTL_MOD re-arm after every request.) The
@@ -82,6 +97,8 @@
 #define POOL_EVENTS		256
 #define POOL_ACCEPT_BURST	64
 #define POOL_SWEEP_NS		1000000000ull
+/* The longest a reactor waits for the workers to empty the queue (above). */
+#define POOL_DRAIN_NS		1000000L
 /* Pushed once per worker at stop; never a valid connection pointer. */
 #define POOL_STOP		((void *)&pool_stop_token)
 
@@ -102,6 +119,7 @@ struct pool_reactor {
 	struct conn *_Atomic	 dead;		/* closed by workers, via dead_next */
 	struct conn		**kick;		/* adopted with input: queued at start */
 	size_t			 nkick;
+	bool			 queued;	/* pushed work since its last poll */
 	atomic_ulong		 beat;		/* bumped every loop (pool_alive) */
 	unsigned long		 seen_beat;	/* pool_alive's thread only */
 };
@@ -316,6 +334,16 @@ pool_worker(void *arg)
 	return NULL;
 }
 
+/* Queues C for a worker (its reactor R's thread). */
+static void
+pool_queue(struct pool_reactor *r, struct conn *c)
+{
+	stats_queued(r->shard);
+	if (queue_push(r->p->q, c))
+		atomic_fetch_add_explicit(&r->p->stats->queue_full, 1, memory_order_relaxed);
+	r->queued = true;
+}
+
 /* Accepts again if a connection closed below max_connections meanwhile
  * (accept_mu held). */
 static void
@@ -416,9 +444,7 @@ pool_accept(struct pool_reactor *rc, int lfd)
 		conn_list_push(&rc->conns, c);
 		stats_conn_opened(rc->shard);
 		/* clients usually send at once: serve now rather than after a poll round */
-		stats_queued(rc->shard);
-		if (queue_push(p->q, c))
-			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
+		pool_queue(rc, c);
 	}
 }
 
@@ -460,9 +486,7 @@ pool_reactor(void *arg)
 	/* adopted connections holding input: no edge will report them */
 	for (i = 0; i < (int)r->nkick; i++) {
 		r->kick[i]->ready_ns = stats_now_ns();
-		stats_queued(r->shard);
-		if (queue_push(p->q, r->kick[i]))
-			atomic_fetch_add_explicit(&p->stats->queue_full, 1, memory_order_relaxed);
+		pool_queue(r, r->kick[i]);
 	}
 	while (!atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
 		/* relaxed: a counter pool_alive only compares */
@@ -505,10 +529,12 @@ pool_reactor(void *arg)
 			if (!pool_state_report(&c->state))
 				continue;	/* its worker serves the new input */
 			c->ready_ns = now;
-			stats_queued(r->shard);
-			if (queue_push(p->q, c))
-				atomic_fetch_add_explicit(&p->stats->queue_full, 1,
-				    memory_order_relaxed);
+			pool_queue(r, c);
+		}
+		/* one batch at a time (top of this file) */
+		if (r->queued) {
+			queue_wait_empty(p->q, POOL_DRAIN_NS);
+			r->queued = false;
 		}
 		if (now >= next_sweep) {
 			pool_sweep(r, now);

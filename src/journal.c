@@ -14,7 +14,7 @@
 
 #define ULL(x)	((unsigned long long)(x))
 
-/* "mode=lockfree workers=2 queue_capacity=8 requests=10 rps=1.0 ..." */
+/* "mode=lockfree workers=2 queue_capacity=64 requests=10 rps=1.0 ..." */
 static void
 journal_facts(char *buf, size_t len, const struct server *srv,
     const struct stats_snapshot *s)

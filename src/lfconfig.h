@@ -31,7 +31,7 @@ enum lf_mode {
 #define LF_WORKER_SPIN_US_MAX	10000
 
 #define LF_DEFAULT_LISTEN		"127.0.0.1:7878"
-#define LF_DEFAULT_QUEUE_CAPACITY	8
+#define LF_DEFAULT_QUEUE_CAPACITY	64
 #define LF_DEFAULT_KEEPALIVE_S		5
 #define LF_DEFAULT_REQUEST_TIMEOUT_S	10
 #define LF_DEFAULT_MAX_CONNECTIONS	10000
@@ -52,7 +52,7 @@ struct lf_config {
 	char		*path;			/* file read; NULL: built-in defaults */
 	enum lf_mode	 mode;			/* [server] mode, default lockfree */
 	unsigned	 workers;		/* [server] workers, 0 = usable CPUs (default 0) */
-	unsigned	 queue_capacity;	/* [server] queue_capacity, >= 1, default 8 */
+	unsigned	 queue_capacity;	/* [server] queue_capacity, >= 1, default 64 */
 	unsigned	 reactors;		/* [server] reactors, 0 = auto (engine_pool.c) */
 	int		 worker_spin_us;	/* [server] 0..10000, LF_WORKER_SPIN_AUTO (default): spin_plan */
 	char		*listen;		/* [server] listen, "ADDR:PORT" or "[V6]:PORT" */

@@ -15,6 +15,11 @@
  * empty, so that pop always comes.  Signalled at every pop, the pool's
  * reactor and workers took turns one item at a time.
  *
+ * A producer may also wait until the queue is empty (lockq_wait_empty: the
+ * pool's reactor, after a batch; queue.c says why), on a third condition
+ * variable, `drained`, broadcast by the pop that empties the queue while
+ * one waits.  Its wait is timed, on the monotonic clock.
+ *
  * With a long spin (lockq_set_spin, spin.h), idle consumers poll `count`
  * without the mutex before they wait, and a producer does not signal a
  * waiting consumer while one spins.  No signal is lost: a spinner stops
@@ -41,6 +46,7 @@ struct lockq {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 not_empty;
 	pthread_cond_t	 not_full;
+	pthread_cond_t	 drained;
 	size_t		 capacity;
 	size_t		 head;		/* next pop */
 	/*
@@ -51,6 +57,7 @@ struct lockq {
 	struct spin	*spin;		/* NULL: no long spin */
 	unsigned int	 pop_waiters;
 	unsigned int	 push_waiters;
+	unsigned int	 drain_waiters;
 	void		**ring;
 };
 
@@ -78,8 +85,9 @@ lockq_lock(struct lockq *q)
 int
 lockq_create(struct lockq **out, size_t capacity)
 {
-	struct lockq	*q;
-	int		 rc = -ENOMEM;
+	struct lockq		*q;
+	pthread_condattr_t	 attr;
+	int			 rc = -ENOMEM;
 
 	*out = NULL;
 	if (capacity == 0)
@@ -99,6 +107,17 @@ lockq_create(struct lockq **out, size_t capacity)
 		pthread_mutex_destroy(&q->lock);
 		goto fail;
 	}
+	if ((rc = -pthread_condattr_init(&attr)) == 0) {
+		if ((rc = -pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) == 0)
+			rc = -pthread_cond_init(&q->drained, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+	if (rc != 0) {
+		pthread_cond_destroy(&q->not_full);
+		pthread_cond_destroy(&q->not_empty);
+		pthread_mutex_destroy(&q->lock);
+		goto fail;
+	}
 	q->capacity = capacity;
 	*out = q;
 	return 0;
@@ -114,6 +133,7 @@ lockq_free(struct lockq *q)
 {
 	if (q == NULL)
 		return;
+	pthread_cond_destroy(&q->drained);
 	pthread_cond_destroy(&q->not_full);
 	pthread_cond_destroy(&q->not_empty);
 	pthread_mutex_destroy(&q->lock);
@@ -160,6 +180,23 @@ lockq_room(const struct lockq *q)
 	return q->push_waiters > 0 && lockq_count(q) <= q->capacity / 2;
 }
 
+/* Called with the lock held after a pop: whether to wake lockq_wait_empty. */
+static inline bool
+lockq_emptied(const struct lockq *q)
+{
+	return q->drain_waiters > 0 && lockq_count(q) == 0;
+}
+
+/* After the unlock: the producers a pop said to wake. */
+static void
+lockq_wake_producers(struct lockq *q, bool room, bool emptied)
+{
+	if (room)
+		pthread_cond_signal(&q->not_full);
+	if (emptied)
+		pthread_cond_broadcast(&q->drained);
+}
+
 /*
  * Called with the lock held after a push: whether to wake a consumer.  Not
  * while one spins (relaxed: the lock orders it against the spinner's
@@ -179,22 +216,22 @@ lockq_wake_consumer(const struct lockq *q)
  * left, which producers did not signal while it spun.
  */
 static int
-lockq_take_spun(struct lockq *q, void **item, bool *room)
+lockq_take_spun(struct lockq *q, void **item, bool *room, bool *emptied)
 {
 	size_t	 n;
 
 	*item = lockq_take(q);
 	*room = lockq_room(q);
+	*emptied = lockq_emptied(q);
 	n = lockq_count(q);
 	return (int)(n < q->pop_waiters ? n : q->pop_waiters);
 }
 
-/* After the unlock: N consumers and maybe a producer, as lockq_take_spun said. */
+/* After the unlock: N consumers and maybe producers, as lockq_take_spun said. */
 static void
-lockq_wake_spun(struct lockq *q, int n, bool room)
+lockq_wake_spun(struct lockq *q, int n, bool room, bool emptied)
 {
-	if (room)
-		pthread_cond_signal(&q->not_full);
+	lockq_wake_producers(q, room, emptied);
 	while (n-- > 0)
 		pthread_cond_signal(&q->not_empty);
 }
@@ -220,7 +257,7 @@ lockq_try_push(struct lockq *q, void *item)
 bool
 lockq_try_pop(struct lockq *q, void **item)
 {
-	bool	 wake;
+	bool	 room, emptied;
 
 	lockq_lock(q);
 	if (lockq_count(q) == 0) {
@@ -228,10 +265,10 @@ lockq_try_pop(struct lockq *q, void **item)
 		return false;
 	}
 	*item = lockq_take(q);
-	wake = lockq_room(q);
+	room = lockq_room(q);
+	emptied = lockq_emptied(q);
 	pthread_mutex_unlock(&q->lock);
-	if (wake)
-		pthread_cond_signal(&q->not_full);
+	lockq_wake_producers(q, room, emptied);
 	return true;
 }
 
@@ -244,7 +281,7 @@ lockq_set_spin(struct lockq *q, struct spin *s)
 bool
 lockq_spin_pop(struct lockq *q, void **item)
 {
-	bool	 room;
+	bool	 room, emptied;
 	int	 n;
 
 	/* a spinner never sleeps on the mutex: busy, it polls on */
@@ -259,16 +296,16 @@ lockq_spin_pop(struct lockq *q, void **item)
 	}
 	/* under the lock: a producer that saw us spin is ordered with this */
 	spin_leave(q->spin);
-	n = lockq_take_spun(q, item, &room);
+	n = lockq_take_spun(q, item, &room, &emptied);
 	pthread_mutex_unlock(&q->lock);
-	lockq_wake_spun(q, n, room);
+	lockq_wake_spun(q, n, room, emptied);
 	return true;
 }
 
 bool
 lockq_pop_spun(struct lockq *q, void **item)
 {
-	bool	 room;
+	bool	 room, emptied;
 	int	 n;
 
 	lockq_lock(q);
@@ -276,9 +313,9 @@ lockq_pop_spun(struct lockq *q, void **item)
 		pthread_mutex_unlock(&q->lock);
 		return false;
 	}
-	n = lockq_take_spun(q, item, &room);
+	n = lockq_take_spun(q, item, &room, &emptied);
 	pthread_mutex_unlock(&q->lock);
-	lockq_wake_spun(q, n, room);
+	lockq_wake_spun(q, n, room, emptied);
 	return true;
 }
 
@@ -305,7 +342,7 @@ void *
 lockq_pop(struct lockq *q)
 {
 	void	*item;
-	bool	 wake;
+	bool	 room, emptied;
 
 	lockq_lock(q);
 	while (lockq_count(q) == 0) {
@@ -315,11 +352,29 @@ lockq_pop(struct lockq *q)
 		q->pop_waiters--;
 	}
 	item = lockq_take(q);
-	wake = lockq_room(q);
+	room = lockq_room(q);
+	emptied = lockq_emptied(q);
 	pthread_mutex_unlock(&q->lock);
-	if (wake)
-		pthread_cond_signal(&q->not_full);
+	lockq_wake_producers(q, room, emptied);
 	return item;
+}
+
+bool
+lockq_wait_empty(struct lockq *q, const struct timespec *deadline)
+{
+	bool	 empty;
+	int	 rc = 0;
+
+	lockq_lock(q);
+	while (lockq_count(q) > 0 && rc != ETIMEDOUT) {
+		q->drain_waiters++;
+		PROBE(probe.sleeps++);
+		rc = pthread_cond_timedwait(&q->drained, &q->lock, deadline);
+		q->drain_waiters--;
+	}
+	empty = lockq_count(q) == 0;
+	pthread_mutex_unlock(&q->lock);
+	return empty;
 }
 
 size_t

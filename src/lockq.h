@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct lockq;
 struct spin;
@@ -38,5 +39,10 @@ bool lockq_spin_pop(struct lockq *q, void **item);
  * left, as lockq_spin_pop does.
  */
 bool lockq_pop_spun(struct lockq *q, void **item);
+/*
+ * Waits until the queue is empty or DEADLINE (CLOCK_MONOTONIC) passes;
+ * true when it found the queue empty.
+ */
+bool lockq_wait_empty(struct lockq *q, const struct timespec *deadline);
 
 #endif

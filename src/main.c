@@ -109,7 +109,7 @@ usage(FILE *f)
 "      sequential             one worker: the baseline of the original study\n"
 "                             (the study's numbers 1, 2, 3 are accepted too)\n"
 "  -w, --workers N            worker threads, 0 = number of CPUs (default 0)\n"
-"  -q, --queue-capacity N     bounded queue capacity, >= 1 (default 8)\n"
+"  -q, --queue-capacity N     bounded queue capacity, >= 1 (default 64)\n"
 "  -l, --listen ADDR:PORT     address to bind without socket activation\n"
 "                             (default 127.0.0.1:7878; [IPV6]:PORT, *:PORT)\n"
 "  -t, --check-config         validate the configuration and exit\n"

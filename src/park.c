@@ -55,6 +55,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "park.h"
@@ -112,8 +113,9 @@ park_cancel(struct park *p)
 	atomic_fetch_sub_explicit(&p->waiters, 1, memory_order_relaxed);
 }
 
-void
-park_wait(struct park *p, uint32_t key)
+/* FUTEX_WAIT for at most TIMEOUT (NULL: no limit). */
+static void
+park_sleep(struct park *p, uint32_t key, const struct timespec *timeout)
 {
 	/*
 	 * seq_cst, and the kernel adds a full barrier before it compares seq
@@ -122,14 +124,29 @@ park_wait(struct park *p, uint32_t key)
 	atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
 	/*
 	 * 0: a notifier dequeued us and has uncounted us.  Otherwise (EAGAIN:
-	 * seq moved on; EINTR) nobody did, so we do.  Callers loop and
-	 * re-check their condition in every case.
+	 * seq moved on; EINTR; ETIMEDOUT) nobody did, so we do.  Callers loop
+	 * and re-check their condition in every case.
 	 */
-	if (syscall(SYS_futex, &p->seq, FUTEX_WAIT_PRIVATE, key, NULL, NULL,
+	if (syscall(SYS_futex, &p->seq, FUTEX_WAIT_PRIVATE, key, timeout, NULL,
 	    0) != 0)
 		atomic_fetch_sub_explicit(&p->sleepers, 1,
 		    memory_order_relaxed);
 	atomic_fetch_sub_explicit(&p->waiters, 1, memory_order_relaxed);
+}
+
+void
+park_wait(struct park *p, uint32_t key)
+{
+	park_sleep(p, key, NULL);
+}
+
+void
+park_wait_for(struct park *p, uint32_t key, long timeout_ns)
+{
+	struct timespec	 t = { .tv_sec = timeout_ns / 1000000000L,
+	    .tv_nsec = timeout_ns % 1000000000L };
+
+	park_sleep(p, key, &t);
 }
 
 static void

@@ -28,6 +28,8 @@ uint32_t park_prepare(struct park *p);
 void park_cancel(struct park *p);
 /* Sleeps unless a notify happened since park_prepare returned KEY. */
 void park_wait(struct park *p, uint32_t key);
+/* park_wait for at most TIMEOUT_NS nanoseconds. */
+void park_wait_for(struct park *p, uint32_t key, long timeout_ns);
 void park_notify_one(struct park *p);
 /* Wakes up to N (>= 1) sleepers with one syscall. */
 void park_notify_many(struct park *p, int n);

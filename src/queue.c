@@ -9,6 +9,7 @@
  * syscalls; then it parks, so an idle worker uses no CPU.  Every successful
  * push notifies not_empty and every successful pop notifies not_full, but a
  * notify is only a fence and a load unless a thread is actually parked.
+ * A third eventcount, drained, is for queue_wait_empty.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "lockq.h"
 #include "mpmc.h"
@@ -86,6 +88,7 @@ struct queue {
 	/* Written only when someone parks; apart from the fields above. */
 	_Alignas(QUEUE_LINE) struct park not_empty;
 	_Alignas(QUEUE_LINE) struct park not_full;
+	_Alignas(QUEUE_LINE) struct park drained;	/* queue_wait_empty */
 };
 
 
@@ -113,6 +116,7 @@ queue_create(struct queue **out, enum queue_kind kind, size_t capacity)
 	spin_init(&q->spin);
 	park_init(&q->not_empty);
 	park_init(&q->not_full);
+	park_init(&q->drained);
 	if (kind == QUEUE_LOCKFREE)
 		rc = mpmc_create(&q->mpmc, capacity);
 	else
@@ -170,8 +174,13 @@ queue_notify_item(struct queue *q)
 static void
 queue_notify_room(struct queue *q)
 {
-	if (mpmc_size_approx(q->mpmc) <= q->capacity / 2)
+	size_t	 n = mpmc_size_approx(q->mpmc);
+
+	if (n <= q->capacity / 2)
 		park_notify_one(&q->not_full);
+	/* the same argument for the pop that empties it */
+	if (n == 0)
+		park_notify_all(&q->drained);
 }
 
 bool
@@ -423,6 +432,55 @@ queue_pop(struct queue *q)
 		item = queue_park_pop(q);
 	queue_notify_room(q);
 	return item;
+}
+
+/*
+ * The pop that empties the queue notifies `drained` (queue_notify_room; the
+ * locked kind broadcasts its own condition variable), so the wait costs no
+ * syscall on the consumers' side unless someone waits.  Only the one-CPU
+ * yields come first, not the pause spin of the other waits: the producer
+ * waits for consumers that need the CPU it would spin on (measured in the
+ * pool, lockfree, 2 shared CPUs, 3 rounds: 197k req/s and 4.97 us of server
+ * CPU per request without the spin, 192k and 5.17 with it).  The wait is
+ * timed: a producer waits for everybody's items, not only its own.
+ */
+bool
+queue_wait_empty(struct queue *q, long timeout_ns)
+{
+	struct timespec	 t;
+	uint32_t	 key;
+	int		 i;
+
+	if (q->kind == QUEUE_LOCKED) {
+		for (i = 0; i < q->yields; i++) {
+			if (lockq_size_approx(q->lockq) == 0)
+				return true;
+			sched_yield();
+		}
+		if (lockq_size_approx(q->lockq) == 0)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_sec += timeout_ns / 1000000000L;
+		t.tv_nsec += timeout_ns % 1000000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		return lockq_wait_empty(q->lockq, &t);
+	}
+	for (i = 0; i < q->yields; i++) {
+		if (mpmc_size_approx(q->mpmc) == 0)
+			return true;
+		sched_yield();
+	}
+	key = park_prepare(&q->drained);
+	if (mpmc_size_approx(q->mpmc) == 0) {
+		park_cancel(&q->drained);
+		return true;
+	}
+	PROBE(probe.sleeps++);
+	park_wait_for(&q->drained, key, timeout_ns);
+	return mpmc_size_approx(q->mpmc) == 0;
 }
 
 size_t

@@ -31,6 +31,12 @@ bool queue_push(struct queue *q, void *item);
 void *queue_pop(struct queue *q);
 bool queue_try_push(struct queue *q, void *item);
 bool queue_try_pop(struct queue *q, void **item);
+/*
+ * Waits until the queue is empty, for at most TIMEOUT_NS; true when it
+ * found it empty.  For a producer that should let consumers take what it
+ * pushed before it gathers more (the pool's reactor; queue.c says why).
+ */
+bool queue_wait_empty(struct queue *q, long timeout_ns);
 size_t queue_capacity(const struct queue *q);
 /* Items queued now, approximately (for the watchdog and stats). */
 size_t queue_size_approx(struct queue *q);

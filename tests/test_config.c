@@ -82,8 +82,8 @@ test_defaults(void)
 	ok(c.path == NULL, "defaults: no path");
 	ok(c.mode == LF_MODE_LOCKFREE, "defaults: mode lockfree");
 	ok(c.workers == 0, "defaults: workers 0 (CPUs)");
-	ok(c.queue_capacity == LF_DEFAULT_QUEUE_CAPACITY && c.queue_capacity == 8,
-	    "defaults: queue_capacity 8");
+	ok(c.queue_capacity == LF_DEFAULT_QUEUE_CAPACITY && c.queue_capacity == 64,
+	    "defaults: queue_capacity 64");
 	ok(c.listen != NULL && strcmp(c.listen, "127.0.0.1:7878") == 0,
 	    "defaults: listen 127.0.0.1:7878");
 	ok(c.docroot == NULL && c.routes == NULL,
@@ -536,7 +536,7 @@ test_load_semantics(void)
 	/* missing files */
 	config_init(&c);
 	ok(config_load(&c, tpath("none.ini"), true, errbuf, sizeof(errbuf)) == 0 &&
-	    c.path == NULL && c.workers == 0 && c.queue_capacity == 8,
+	    c.path == NULL && c.workers == 0 && c.queue_capacity == 64,
 	    "optional missing file: defaults, no path");
 	ok(config_load(&c, tpath("none.ini"), false, errbuf, sizeof(errbuf)) ==
 	    -ENOENT, "required missing file (-c): -ENOENT");

@@ -5,7 +5,8 @@
  * Each producer pushes items encoding (producer, sequence); the run checks
  * that every item arrives exactly once and that each consumer sees each
  * producer's sequence numbers increase.  A lost wakeup shows as a hang, which
- * the alarm turns into a failure.
+ * the alarm turns into a failure.  queue_wait_empty is checked the same way:
+ * its timeout, and batch after batch ended by the pop that empties the queue.
  *
  * LF_STRESS_ITEMS overrides the number of items per configuration (both
  * kinds); sanitizer builds use fewer by default since they run several times
@@ -164,6 +165,96 @@ test_waits(enum queue_kind kind)
 	queue_free(w.q);
 }
 
+struct drain {
+	struct queue	*q;
+	long		 delay_ms;	/* before the first pop */
+	size_t		 rounds;	/* batches, for drain_consumer */
+	_Atomic int	 stop;
+};
+
+/* Sleeps DELAY_MS, then pops until the queue is empty. */
+static void *
+drain_later(void *arg)
+{
+	struct drain	*d = arg;
+	void		*item;
+
+	sleep_ms(d->delay_ms);
+	while (queue_try_pop(d->q, &item))
+		sleep_ms(5);
+	return NULL;
+}
+
+/* Pops until STOP, as a pool worker does. */
+static void *
+drain_consumer(void *arg)
+{
+	struct drain	*d = arg;
+
+	while (queue_pop(d->q) != STOP)
+		;
+	return NULL;
+}
+
+/*
+ * queue_wait_empty, the reactor's wait after a batch: true at once on an
+ * empty queue; false after about its timeout when nobody pops; true when
+ * the pop that empties the queue comes, long before its timeout; and, many
+ * batches through two consumers, never a missed wake-up (each wait is given
+ * 10 s, so a lost one shows as a false).
+ */
+static void
+test_wait_empty(enum queue_kind kind, size_t rounds)
+{
+	struct drain	 d;
+	pthread_t	 t, c[2];
+	const char	*k = kind_name[kind];
+	size_t		 i, j, missed = 0;
+	double		 t0, dt;
+	bool		 empty;
+
+	if (queue_create(&d.q, kind, 8) != 0) {
+		ok(0, "%s: wait_empty setup", k);
+		return;
+	}
+	t0 = now();
+	ok(queue_wait_empty(d.q, 5000000000L) && now() - t0 < 1.0,
+	    "%s: wait_empty on an empty queue returns true at once", k);
+	for (i = 0; i < 3; i++)
+		queue_push(d.q, ENCODE(0, i));
+	t0 = now();
+	empty = queue_wait_empty(d.q, 50000000L);
+	dt = now() - t0;
+	ok(!empty && dt >= 0.04 && dt < 2.0,
+	    "%s: nobody pops: false after its timeout (%.3f s for 0.05)", k, dt);
+	d.delay_ms = 100;
+	pthread_create(&t, NULL, drain_later, &d);
+	t0 = now();
+	empty = queue_wait_empty(d.q, 10000000000L);
+	dt = now() - t0;
+	pthread_join(t, NULL);
+	ok(empty && dt >= 0.09 && dt < 5.0,
+	    "%s: the pop that empties the queue ends the wait (%.3f s)", k, dt);
+
+	atomic_init(&d.stop, 0);
+	for (j = 0; j < 2; j++)
+		pthread_create(&c[j], NULL, drain_consumer, &d);
+	t0 = now();
+	for (i = 0; i < rounds; i++) {
+		for (j = 0; j < 1 + i % 8; j++)
+			queue_push(d.q, ENCODE(0, j));
+		missed += !queue_wait_empty(d.q, 10000000000L);
+	}
+	for (j = 0; j < 2; j++)
+		queue_push(d.q, STOP);
+	for (j = 0; j < 2; j++)
+		pthread_join(c[j], NULL);
+	ok(missed == 0, "%s: %zu batches through 2 consumers, every wait "
+	    "ended by the emptying pop (%zu did not; %.2f s)", k, rounds,
+	    missed, now() - t0);
+	queue_free(d.q);
+}
+
 struct stress {
 	struct queue	*q;
 	size_t		 nprod;
@@ -293,6 +384,7 @@ test_one_cpu(size_t items)
 		return;
 	for (kind = QUEUE_LOCKFREE; kind <= QUEUE_LOCKED; kind++) {
 		test_waits(kind);
+		test_wait_empty(kind, 2000);
 		test_stress(kind, 2, 2, 1, items ? items : default_items[kind]);
 		test_stress(kind, 4, 1, 7, items ? items : default_items[kind]);
 	}
@@ -313,6 +405,7 @@ main(void)
 	for (kind = QUEUE_LOCKFREE; kind <= QUEUE_LOCKED; kind++) {
 		test_api(kind);
 		test_waits(kind);
+		test_wait_empty(kind, 20000);
 	}
 	for (kind = QUEUE_LOCKFREE; kind <= QUEUE_LOCKED; kind++)
 		for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
