@@ -345,9 +345,10 @@ conn_push(struct conn *c, struct conn_worker *w)
 			memset(&m, 0, sizeof(m));
 			m.msg_iov = iov;
 			m.msg_iovlen = n;
-			/* the head goes out with the file's first bytes */
+			/* the head goes out with the file's first bytes; the
+			 * last response goes out with the FIN (conn_request) */
 			r = sendmsg(c->fd, &m, MSG_NOSIGNAL |
-			    (c->body_fd >= 0 ? MSG_MORE : 0));
+			    (c->body_fd >= 0 || c->close_after_write ? MSG_MORE : 0));
 			if (r > 0)
 				conn_advance(c, (size_t)r);
 		} else if (c->body_fd >= 0 && c->fd_off < c->fd_end) {
@@ -538,6 +539,14 @@ conn_request(struct conn *c, struct conn_worker *w, const struct http_request *r
 	}
 	response_release(resp);
 	conn_observe(c, w, req, resp, t0);
+	/*
+	 * The last response on a connection is sent with MSG_MORE: the kernel
+	 * holds its last segment until the close that follows at once, which
+	 * sends it with the FIN, one packet instead of two (as nginx's
+	 * tcp_nopush does). A write that has to wait still goes out as the
+	 * socket drains (TCP_NODELAY), and the close pushes the rest.
+	 */
+	c->close_after_write = !keep;
 	written = conn_write(c, w, w->head, (size_t)n);
 	if (written < 0)
 		conn_out_done(c);
