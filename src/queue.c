@@ -434,6 +434,15 @@ queue_pop(struct queue *q)
 	return item;
 }
 
+static uint64_t
+queue_now_ns(void)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /*
  * The pop that empties the queue notifies `drained` (queue_notify_room; the
  * locked kind broadcasts its own condition variable), so the wait costs no
@@ -447,47 +456,25 @@ queue_pop(struct queue *q)
  * the producer saw the queue empty and pushed again, so it waits on until
  * the queue is empty or the deadline.
  */
-static uint64_t
-queue_now_ns(void)
-{
-	struct timespec	 t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 bool
 queue_wait_empty(struct queue *q, long timeout_ns)
 {
-	struct timespec	 t;
 	uint64_t	 deadline, now;
 	uint32_t	 key;
 	int		 i;
 
-	if (q->kind == QUEUE_LOCKED) {
-		for (i = 0; i < q->yields; i++) {
-			if (lockq_size_approx(q->lockq) == 0)
-				return true;
-			sched_yield();
-		}
-		if (lockq_size_approx(q->lockq) == 0)
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_sec += timeout_ns / 1000000000L;
-		t.tv_nsec += timeout_ns % 1000000000L;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
-		return lockq_wait_empty(q->lockq, &t);
-	}
 	for (i = 0; i < q->yields; i++) {
-		if (mpmc_size_approx(q->mpmc) == 0)
+		if (queue_size_approx(q) == 0)
 			return true;
 		sched_yield();
 	}
-	/* a wake can be stale (the notify of an earlier emptying): wait on */
+	if (queue_size_approx(q) == 0)
+		return true;
 	deadline = queue_now_ns() + (uint64_t)timeout_ns;
+	if (q->kind == QUEUE_LOCKED)
+		return lockq_wait_empty(q->lockq, &(struct timespec){
+		    .tv_sec = (time_t)(deadline / 1000000000u),
+		    .tv_nsec = (long)(deadline % 1000000000u) });
 	for (;;) {
 		key = park_prepare(&q->drained);
 		if (mpmc_size_approx(q->mpmc) == 0) {
