@@ -434,15 +434,6 @@ queue_pop(struct queue *q)
 	return item;
 }
 
-static uint64_t
-queue_now_ns(void)
-{
-	struct timespec	 t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /*
  * The pop that empties the queue notifies `drained` (queue_notify_room; the
  * locked kind broadcasts its own condition variable), so the wait costs no
@@ -470,7 +461,7 @@ queue_wait_empty(struct queue *q, long timeout_ns)
 	}
 	if (queue_size_approx(q) == 0)
 		return true;
-	deadline = queue_now_ns() + (uint64_t)timeout_ns;
+	deadline = spin_now_ns() + (uint64_t)timeout_ns;
 	if (q->kind == QUEUE_LOCKED)
 		return lockq_wait_empty(q->lockq, &(struct timespec){
 		    .tv_sec = (time_t)(deadline / 1000000000u),
@@ -481,7 +472,7 @@ queue_wait_empty(struct queue *q, long timeout_ns)
 			park_cancel(&q->drained);
 			return true;
 		}
-		if ((now = queue_now_ns()) >= deadline) {
+		if ((now = spin_now_ns()) >= deadline) {
 			park_cancel(&q->drained);
 			return false;
 		}

@@ -151,7 +151,7 @@ spin_seen(struct spin *s)
 #endif
 }
 
-static uint64_t
+uint64_t
 spin_now_ns(void)
 {
 	struct timespec ts;

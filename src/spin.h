@@ -56,6 +56,8 @@ bool spin_enter(struct spin *s);
 void spin_leave(struct spin *s);
 /* The producer's side: after publishing an item, whether anyone spins. */
 bool spin_seen(struct spin *s);
+/* CLOCK_MONOTONIC in nanoseconds, for deadlines (queue.c's too). */
+uint64_t spin_now_ns(void);
 /* The deadline of a spell begun now, and whether it has passed. */
 uint64_t spin_deadline(const struct spin *s);
 bool spin_expired(uint64_t deadline);
