@@ -30,6 +30,18 @@
  * gone.  Since a producer may so skip several signals, a spinner that
  * leaves with an item signals a waiting consumer for each item left, up
  * to all of them (lockq_take_spun).
+ *
+ * The token: a producer does not signal a waiting consumer either while
+ * one it or another thread signalled has not yet come back from its wait
+ * (`signalled` > 0).  Every consumer back from a wait, signalled or not,
+ * counts one off `signalled` (while above zero), and once it has its item
+ * it signals the next waiting consumer if items are left.  So a burst of
+ * pushes wakes one consumer, which wakes the next only if it finds more
+ * than it takes: with more workers than CPUs, a signal per push woke every
+ * worker for a few items each.  Nothing is lost: `signalled` rises only
+ * while consumers wait, and each signal brings one of them back (or finds
+ * them all back already), so it comes down again, and the consumer that
+ * brings it down looks at the queue under the same lock.
  */
 
 #include <errno.h>
@@ -56,6 +68,7 @@ struct lockq {
 	_Atomic size_t	 count;
 	struct spin	*spin;		/* NULL: no long spin */
 	unsigned int	 pop_waiters;
+	unsigned int	 signalled;	/* waiters signalled, not yet back */
 	unsigned int	 push_waiters;
 	unsigned int	 drain_waiters;
 	void		**ring;
@@ -200,13 +213,17 @@ lockq_wake_producers(struct lockq *q, bool room, bool emptied)
 /*
  * Called with the lock held after a push: whether to wake a consumer.  Not
  * while one spins (relaxed: the lock orders it against the spinner's
- * decrement, as the top of this file says).
+ * decrement, as the top of this file says), nor while one signalled has not
+ * yet come back from its wait (the token): that one passes the wake on.
  */
 static inline bool
-lockq_wake_consumer(const struct lockq *q)
+lockq_wake_consumer(struct lockq *q)
 {
-	return q->pop_waiters > 0 && (q->spin == NULL ||
-	    atomic_load_explicit(&q->spin->active, memory_order_relaxed) == 0);
+	if (q->pop_waiters == 0 || q->signalled > 0 || (q->spin != NULL &&
+	    atomic_load_explicit(&q->spin->active, memory_order_relaxed) > 0))
+		return false;
+	q->signalled++;
+	return true;
 }
 
 /*
@@ -223,8 +240,13 @@ lockq_take_spun(struct lockq *q, void **item, bool *room, bool *emptied)
 	*item = lockq_take(q);
 	*room = lockq_room(q);
 	*emptied = lockq_emptied(q);
+	if (q->signalled > 0)
+		return 0;	/* that one passes the wake on */
 	n = lockq_count(q);
-	return (int)(n < q->pop_waiters ? n : q->pop_waiters);
+	if (n > q->pop_waiters)
+		n = q->pop_waiters;
+	q->signalled += (unsigned int)n;
+	return (int)n;
 }
 
 /* After the unlock: N consumers and maybe producers, as lockq_take_spun said. */
@@ -342,7 +364,7 @@ void *
 lockq_pop(struct lockq *q)
 {
 	void	*item;
-	bool	 room, emptied;
+	bool	 room, emptied, waited = false, wake;
 
 	lockq_lock(q);
 	while (lockq_count(q) == 0) {
@@ -350,13 +372,33 @@ lockq_pop(struct lockq *q)
 		PROBE(probe.sleeps++);
 		pthread_cond_wait(&q->not_empty, &q->lock);
 		q->pop_waiters--;
+		/* whether signalled or not: see the top of this file */
+		if (q->signalled > 0)
+			q->signalled--;
+		waited = true;
 	}
 	item = lockq_take(q);
 	room = lockq_room(q);
 	emptied = lockq_emptied(q);
+	/* back from a wait: pass the wake on for the items left */
+	wake = waited && lockq_count(q) > 0 && lockq_wake_consumer(q);
 	pthread_mutex_unlock(&q->lock);
 	lockq_wake_producers(q, room, emptied);
+	if (wake)
+		pthread_cond_signal(&q->not_empty);
 	return item;
+}
+
+void
+lockq_kick(struct lockq *q)
+{
+	bool	 wake;
+
+	lockq_lock(q);
+	wake = lockq_count(q) > 0 && q->pop_waiters > 0;
+	pthread_mutex_unlock(&q->lock);
+	if (wake)
+		pthread_cond_signal(&q->not_empty);
 }
 
 bool

@@ -50,6 +50,22 @@
  * it and synchronises with it, so the waiter's re-check sees the condition.
  * That variant is correct everywhere but makes every notify write the shared
  * cache line, which is why it is not the default.
+ *
+ * The wake token (park.h) counts in `woken` the threads that token notifies
+ * took out of FUTEX_WAIT (the count FUTEX_WAKE returns) and that have not
+ * yet called park_woke.  A token notify skips its wake while woken > 0, and
+ * that is safe by the same Dekker pattern a third time:
+ *
+ *	notifier: make the item available ; FENCE ; load woken
+ *	woken:    woken-- ; FENCE ; look at the items
+ *
+ * If the notifier reads woken > 0, some woken thread's decrement comes after
+ * that read (the increments it sees outnumber the decrements), so that
+ * thread's fence comes after the notifier's and its look sees the item;
+ * it then notifies in turn, and the same argument holds for the next one.
+ * A woken thread's decrement may come before its notifier's increment:
+ * woken is then briefly negative, and a notify meanwhile wakes one thread
+ * more than needed, never one too few.
  */
 
 #include <limits.h>
@@ -68,7 +84,7 @@
 #endif
 #endif
 
-static void	park_wake(struct park *, int);
+static long	park_wake(struct park *, int);
 
 void
 park_init(struct park *p)
@@ -76,6 +92,7 @@ park_init(struct park *p)
 	atomic_init(&p->seq, 0);
 	atomic_init(&p->waiters, 0);
 	atomic_init(&p->sleepers, 0);
+	atomic_init(&p->woken, 0);
 }
 
 /* A seq_cst fence, then X: the notifier's half of both Dekker patterns. */
@@ -113,10 +130,12 @@ park_cancel(struct park *p)
 	atomic_fetch_sub_explicit(&p->waiters, 1, memory_order_relaxed);
 }
 
-/* FUTEX_WAIT for at most TIMEOUT (NULL: no limit). */
-static void
+/* FUTEX_WAIT for at most TIMEOUT (NULL: no limit); true: a notifier woke us. */
+static bool
 park_sleep(struct park *p, uint32_t key, const struct timespec *timeout)
 {
+	bool	 woken;
+
 	/*
 	 * seq_cst, and the kernel adds a full barrier before it compares seq
 	 * with key: the waiter's half of the second Dekker pattern.
@@ -127,17 +146,19 @@ park_sleep(struct park *p, uint32_t key, const struct timespec *timeout)
 	 * seq moved on; EINTR; ETIMEDOUT) nobody did, so we do.  Callers loop
 	 * and re-check their condition in every case.
 	 */
-	if (syscall(SYS_futex, &p->seq, FUTEX_WAIT_PRIVATE, key, timeout, NULL,
-	    0) != 0)
+	woken = syscall(SYS_futex, &p->seq, FUTEX_WAIT_PRIVATE, key, timeout,
+	    NULL, 0) == 0;
+	if (!woken)
 		atomic_fetch_sub_explicit(&p->sleepers, 1,
 		    memory_order_relaxed);
 	atomic_fetch_sub_explicit(&p->waiters, 1, memory_order_relaxed);
+	return woken;
 }
 
-void
+bool
 park_wait(struct park *p, uint32_t key)
 {
-	park_sleep(p, key, NULL);
+	return park_sleep(p, key, NULL);
 }
 
 void
@@ -149,7 +170,8 @@ park_wait_for(struct park *p, uint32_t key, long timeout_ns)
 	park_sleep(p, key, &t);
 }
 
-static void
+/* How many threads it took out of FUTEX_WAIT. */
+static long
 park_wake(struct park *p, int n)
 {
 	long	 woken;
@@ -162,12 +184,14 @@ park_wake(struct park *p, int n)
 	 */
 	atomic_fetch_add_explicit(&p->seq, 1, memory_order_seq_cst);
 	if (park_fenced_load(&p->sleepers) == 0)
-		return;
+		return 0;
 	woken = syscall(SYS_futex, &p->seq, FUTEX_WAKE_PRIVATE, n, NULL, NULL,
 	    0);
-	if (woken > 0)
-		atomic_fetch_sub_explicit(&p->sleepers, (uint32_t)woken,
-		    memory_order_relaxed);
+	if (woken <= 0)
+		return 0;
+	atomic_fetch_sub_explicit(&p->sleepers, (uint32_t)woken,
+	    memory_order_relaxed);
+	return woken;
 }
 
 void
@@ -190,4 +214,34 @@ park_notify_all(struct park *p)
 {
 	if (park_fenced_load(&p->waiters) != 0)
 		park_wake(p, INT_MAX);
+}
+
+void
+park_notify_token(struct park *p, int n)
+{
+	long	 woken;
+
+	if (park_fenced_load(&p->waiters) == 0)
+		return;
+	/* after the fence above: the notifier's half of the token's pattern */
+#ifdef PARK_TSAN
+	if (atomic_fetch_add_explicit(&p->woken, 0, memory_order_seq_cst) > 0)
+#else
+	if (atomic_load_explicit(&p->woken, memory_order_relaxed) > 0)
+#endif
+		return;
+	woken = park_wake(p, n);
+	if (woken > 0)
+		atomic_fetch_add_explicit(&p->woken, (int32_t)woken,
+		    memory_order_relaxed);
+}
+
+void
+park_woke(struct park *p)
+{
+	/* the woken thread's half; the caller looks at the items next */
+	atomic_fetch_sub_explicit(&p->woken, 1, memory_order_seq_cst);
+#ifndef PARK_TSAN
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
 }

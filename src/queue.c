@@ -43,13 +43,21 @@
  * without (8 workers: 108k both).  So queue_create keeps them only when the
  * affinity mask holds one CPU (q->yields).
  *
- * The locked kind waits that way too, on one CPU only, and without the
- * pause spin (each poll takes its mutex): before this, the reactor that
- * fills a full queue and the worker that empties it took turns one item at
- * a time, each turn a condition variable wait and signal.  Server pinned to
- * one CPU, wrk -c64 on the other: locked 2.8 futex calls and 1.8 context
- * switches per request before, 0.001 and 0.25 after; 12.2 -> 4.9 us of
- * server CPU per request (3 interleaved rounds; sequential 11.7 -> 5.0).
+ * The locked kind yields that way too, on one CPU only: before, the
+ * reactor that fills a full queue and the worker that empties it took
+ * turns one item at a time, each turn a condition variable wait and
+ * signal.  Server pinned to one CPU, wrk -c64 on the other: locked 2.8
+ * futex calls and 1.8 context switches per request before, 0.001 and 0.25
+ * after; 12.2 -> 4.9 us of server CPU per request (3 interleaved rounds;
+ * sequential 11.7 -> 5.0).  Its consumers also pause-spin before they
+ * wait, polling the ring's count without the mutex: without it, with more
+ * workers than CPUs, a worker that found the queue empty waited at once
+ * and the next push woke another, a wake per item even with the wake token
+ * (queue_notify_item).  Locked, static page, wrk -t2 -c64 on the shared
+ * 2-CPU VM, 3 interleaved rounds: 8 workers 71k req/s with the token
+ * alone, 84k with the spin alone (0.81 voluntary switches per request
+ * both), 163k and 0.11 with both; 64 workers 72k with the spin alone, 163k
+ * with both.
  *
  * With CPUs to spare, that short spin is too short: on the lent 16-core
  * machine (server on 8 cores, wrk -t2 -c64) lockfree still paid 1.23
@@ -149,15 +157,23 @@ queue_set_spin(struct queue *q, unsigned us, unsigned max)
 
 /*
  * After a push: wakes a parked consumer, unless one is spinning and will
- * take the item (spin.c says why nothing is lost).  Without the long spin,
- * park_notify_one alone, as before it existed.
+ * take the item (spin.c says why nothing is lost), or one woken by an
+ * earlier push has not yet looked at the queue: the wake token (park.h).
+ * That one, once it has popped, wakes the next if items are left
+ * (queue_park_pop), so a burst of pushes wakes consumers one at a time,
+ * each only if the ones awake leave items over.  A wake per push woke every
+ * parked worker for a few items each: lockfree, static page, wrk -t2 -c64
+ * on the shared 2-CPU VM, 8 workers, 70.6k req/s at 22.7 us of server CPU
+ * and 1.0 voluntary switches per request; with the token, 151k, 6.3 us
+ * and 0.11 (64 workers: 73.6k -> 155k; 2 workers 164k -> 170k; 3
+ * interleaved rounds).
  */
 static void
 queue_notify_item(struct queue *q)
 {
 	if (q->spin.max > 0 && spin_seen(&q->spin))
 		return;
-	park_notify_one(&q->not_empty);
+	park_notify_token(&q->not_empty, 1);
 }
 
 /*
@@ -257,7 +273,10 @@ queue_spin_pop(struct queue *q, void **item)
 	return false;
 }
 
-/* The locked kind's wait before its condition variable: yields, on one CPU. */
+/*
+ * The locked kind's waits before its condition variables: yields, on one
+ * CPU; a consumer pause-spins first, on the count (see the top of this file).
+ */
 static bool
 queue_yield_lockq_push(struct queue *q, void *item)
 {
@@ -276,6 +295,12 @@ queue_yield_lockq_pop(struct queue *q, void **item)
 {
 	int	 i;
 
+	for (i = 0; i < QUEUE_SPIN; i++) {
+		spin_relax();
+		if (lockq_size_approx(q->lockq) > 0 &&
+		    lockq_try_pop(q->lockq, item))
+			return true;
+	}
 	for (i = 0; i < q->yields; i++) {
 		sched_yield();
 		if (lockq_try_pop(q->lockq, item))
@@ -297,7 +322,7 @@ queue_wake_rest(struct queue *q)
 	size_t	 n = mpmc_size_approx(q->mpmc);
 
 	if (n > 0)
-		park_notify_many(&q->not_empty, n > INT_MAX ? INT_MAX : (int)n);
+		park_notify_token(&q->not_empty, n > INT_MAX ? INT_MAX : (int)n);
 }
 
 /*
@@ -382,6 +407,7 @@ queue_park_pop(struct queue *q)
 {
 	void		*item;
 	uint32_t	 key;
+	bool		 woke, got;
 
 	for (;;) {
 		key = park_prepare(&q->not_empty);
@@ -390,8 +416,15 @@ queue_park_pop(struct queue *q)
 			return item;
 		}
 		PROBE(probe.sleeps++);
-		park_wait(&q->not_empty, key);
-		if (mpmc_try_pop(q->mpmc, &item))
+		woke = park_wait(&q->not_empty, key);
+		got = mpmc_try_pop(q->mpmc, &item);
+		if (woke) {
+			/* the token (queue_notify_item): pass the wake on */
+			park_woke(&q->not_empty);
+			if (mpmc_size_approx(q->mpmc) > 0)
+				park_notify_token(&q->not_empty, 1);
+		}
+		if (got)
 			return item;
 	}
 }
@@ -435,6 +468,22 @@ queue_pop(struct queue *q)
 }
 
 /*
+ * The backstop of the wake token (queue_notify_item): items still queued
+ * when a producer's wait for the queue to empty timed out wake a parked
+ * consumer whatever the token says.  The token's protocol loses no wake,
+ * so this only shortens the wait of items behind workers that are all
+ * busy or blocked, and no wake is missed for good even if it did.
+ */
+static void
+queue_kick(struct queue *q)
+{
+	if (q->kind == QUEUE_LOCKED)
+		lockq_kick(q->lockq);
+	else if (mpmc_size_approx(q->mpmc) > 0)
+		park_notify_one(&q->not_empty);
+}
+
+/*
  * The pop that empties the queue notifies `drained` (queue_notify_room; the
  * locked kind broadcasts its own condition variable), so the wait costs no
  * syscall on the consumers' side unless someone waits.  Only the one-CPU
@@ -462,10 +511,14 @@ queue_wait_empty(struct queue *q, long timeout_ns)
 	if (queue_size_approx(q) == 0)
 		return true;
 	deadline = spin_now_ns() + (uint64_t)timeout_ns;
-	if (q->kind == QUEUE_LOCKED)
-		return lockq_wait_empty(q->lockq, &(struct timespec){
+	if (q->kind == QUEUE_LOCKED) {
+		if (lockq_wait_empty(q->lockq, &(struct timespec){
 		    .tv_sec = (time_t)(deadline / 1000000000u),
-		    .tv_nsec = (long)(deadline % 1000000000u) });
+		    .tv_nsec = (long)(deadline % 1000000000u) }))
+			return true;
+		queue_kick(q);
+		return false;
+	}
 	for (;;) {
 		key = park_prepare(&q->drained);
 		if (mpmc_size_approx(q->mpmc) == 0) {
@@ -474,6 +527,7 @@ queue_wait_empty(struct queue *q, long timeout_ns)
 		}
 		if ((now = spin_now_ns()) >= deadline) {
 			park_cancel(&q->drained);
+			queue_kick(q);
 			return false;
 		}
 		PROBE(probe.sleeps++);
