@@ -216,11 +216,20 @@ park_notify_all(struct park *p)
 		park_wake(p, INT_MAX);
 }
 
+/* Wakes up to N and counts them in woken. */
+static void
+park_wake_counted(struct park *p, int n)
+{
+	long	 woken = park_wake(p, n);
+
+	if (woken > 0)
+		atomic_fetch_add_explicit(&p->woken, (int32_t)woken,
+		    memory_order_relaxed);
+}
+
 void
 park_notify_token(struct park *p, int n)
 {
-	long	 woken;
-
 	if (park_fenced_load(&p->waiters) == 0)
 		return;
 	/* after the fence above: the notifier's half of the token's pattern */
@@ -230,10 +239,19 @@ park_notify_token(struct park *p, int n)
 	if (atomic_load_explicit(&p->woken, memory_order_relaxed) > 0)
 #endif
 		return;
-	woken = park_wake(p, n);
-	if (woken > 0)
-		atomic_fetch_add_explicit(&p->woken, (int32_t)woken,
-		    memory_order_relaxed);
+	park_wake_counted(p, n);
+}
+
+/*
+ * Counted like the token's wakes: a wake the count missed would leave it
+ * one lower for good, and with enough of them no token notify would ever
+ * skip its wake again.
+ */
+void
+park_kick(struct park *p)
+{
+	if (park_fenced_load(&p->waiters) != 0)
+		park_wake_counted(p, 1);
 }
 
 void

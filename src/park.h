@@ -55,11 +55,12 @@ void park_notify_all(struct park *p);
  * token notify woke has not yet called park_woke: that thread will look at
  * the items after its park_woke, and pass the wake on.  Every waiter whose
  * park_wait returned true must call park_woke after its attempt to take an
- * item.  A plain notify of P is allowed (a backstop): the thread it wakes
- * still calls park_woke, which leaves the count one lower, so that a later
- * token notify wakes one thread more than it needs to, never one too few.
+ * item, and every notify of P must count the threads it wakes: a token
+ * notify, or park_kick.
  */
 void park_notify_token(struct park *p, int n);
 void park_woke(struct park *p);
+/* Wakes one sleeper even while the token is out (a backstop), and counts it. */
+void park_kick(struct park *p);
 
 #endif

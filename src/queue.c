@@ -468,11 +468,11 @@ queue_pop(struct queue *q)
 }
 
 /*
- * The backstop of the wake token (queue_notify_item): items still queued
- * when a producer's wait for the queue to empty timed out wake a parked
- * consumer whatever the token says.  The token's protocol loses no wake,
- * so this only shortens the wait of items behind workers that are all
- * busy or blocked, and no wake is missed for good even if it did.
+ * The backstop of the wake token (queue_notify_item): when a producer's
+ * wait for the queue to empty times out with items still queued, a parked
+ * consumer is woken whatever the token says.  The token loses no wake, but
+ * the worker holding it may not have run yet, and the others may all be
+ * busy or blocked in handlers; this bounds how long items wait for them.
  */
 static void
 queue_kick(struct queue *q)
@@ -480,7 +480,7 @@ queue_kick(struct queue *q)
 	if (q->kind == QUEUE_LOCKED)
 		lockq_kick(q->lockq);
 	else if (mpmc_size_approx(q->mpmc) > 0)
-		park_notify_one(&q->not_empty);
+		park_kick(&q->not_empty);
 }
 
 /*

@@ -173,20 +173,22 @@ test_park_token(void)
 	ok(atomic_load(&t.p.woken) == 0 && atomic_load(&t.items) == 0,
 	    "park: no token is left out (woken %d)", atomic_load(&t.p.woken));
 
-	/* a plain notify (the backstop) wakes one even while a token is out */
+	/* the backstop wakes one even while a token is out, and counts it */
 	woke0 = atomic_load(&t.woke);
 	atomic_store(&t.hold, 1);
 	atomic_store(&t.items, 2);
 	park_notify_token(&t.p, 1);
-	park_notify_one(&t.p);
+	park_kick(&t.p);
 	sleep_us(50000);
-	ok(atomic_load(&t.p.sleepers) == 2 && atomic_load(&t.woke) == woke0 + 2,
-	    "park: a plain notify wakes a second waiter while the token is out");
+	ok(atomic_load(&t.p.sleepers) == 2 && atomic_load(&t.woke) == woke0 + 2 &&
+	    atomic_load(&t.p.woken) == 2,
+	    "park: a kick wakes a second waiter while the token is out, "
+	    "counted (woken %d)", atomic_load(&t.p.woken));
 	atomic_store(&t.hold, 0);
 	ok(wait_for(four_asleep, &t) && atomic_load(&t.taken) == 5,
 	    "park: both items taken, all asleep again");
-	ok(atomic_load(&t.p.woken) <= 0,
-	    "park: the plain wake leaves the count low, never high (%d)",
+	ok(atomic_load(&t.p.woken) == 0,
+	    "park: the count is back to 0, not below it (%d)",
 	    atomic_load(&t.p.woken));
 
 	atomic_store(&t.items, -1);
@@ -414,6 +416,9 @@ test_backstop(void)
 	    "backstop: the producer's wait times out with the item queued");
 	ok(wait_for(backstop_parked, &b) && atomic_load(&b.got) == 1,
 	    "backstop: and then the item is taken");
+	ok(atomic_load(&b.q->not_empty.woken) == 1,
+	    "backstop: its wake is counted (only the forged token is left)");
+	atomic_store(&b.q->not_empty.woken, 0);
 	queue_push(b.q, STOP);
 	pthread_join(th, NULL);
 	queue_free(b.q);
