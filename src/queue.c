@@ -43,21 +43,16 @@
  * without (8 workers: 108k both).  So queue_create keeps them only when the
  * affinity mask holds one CPU (q->yields).
  *
- * The locked kind yields that way too, on one CPU only: before, the
- * reactor that fills a full queue and the worker that empties it took
- * turns one item at a time, each turn a condition variable wait and
- * signal.  Server pinned to one CPU, wrk -c64 on the other: locked 2.8
- * futex calls and 1.8 context switches per request before, 0.001 and 0.25
- * after; 12.2 -> 4.9 us of server CPU per request (3 interleaved rounds;
- * sequential 11.7 -> 5.0).  Its consumers also pause-spin before they
- * wait, polling the ring's count without the mutex: without it, with more
- * workers than CPUs, a worker that found the queue empty waited at once
- * and the next push woke another, a wake per item even with the wake token
- * (queue_notify_item).  Locked, static page, wrk -t2 -c64 on the shared
- * 2-CPU VM, 3 interleaved rounds: 8 workers 71k req/s with the token
- * alone, 84k with the spin alone (0.81 voluntary switches per request
- * both), 163k and 0.11 with both; 64 workers 72k with the spin alone, 163k
- * with both.
+ * The locked kind waits that way too, on one CPU only, and without the
+ * pause spin (each poll takes its mutex): before this, the reactor that
+ * fills a full queue and the worker that empties it took turns one item at
+ * a time, each turn a condition variable wait and signal.  Server pinned to
+ * one CPU, wrk -c64 on the other: locked 2.8 futex calls and 1.8 context
+ * switches per request before, 0.001 and 0.25 after; 12.2 -> 4.9 us of
+ * server CPU per request (3 interleaved rounds; sequential 11.7 -> 5.0).
+ * (A pause spin on the ring's count, without the mutex, was tried with the
+ * wake token and did not pay: 2 and 8 workers and sequential within the
+ * spread of the rounds.)
  *
  * With CPUs to spare, that short spin is too short: on the lent 16-core
  * machine (server on 8 cores, wrk -t2 -c64) lockfree still paid 1.23
@@ -273,10 +268,7 @@ queue_spin_pop(struct queue *q, void **item)
 	return false;
 }
 
-/*
- * The locked kind's waits before its condition variables: yields, on one
- * CPU; a consumer pause-spins first, on the count (see the top of this file).
- */
+/* The locked kind's wait before its condition variable: yields, on one CPU. */
 static bool
 queue_yield_lockq_push(struct queue *q, void *item)
 {
@@ -295,12 +287,6 @@ queue_yield_lockq_pop(struct queue *q, void **item)
 {
 	int	 i;
 
-	for (i = 0; i < QUEUE_SPIN; i++) {
-		spin_relax();
-		if (lockq_size_approx(q->lockq) > 0 &&
-		    lockq_try_pop(q->lockq, item))
-			return true;
-	}
 	for (i = 0; i < q->yields; i++) {
 		sched_yield();
 		if (lockq_try_pop(q->lockq, item))
