@@ -396,6 +396,8 @@ lockq_kick(struct lockq *q)
 
 	lockq_lock(q);
 	wake = lockq_count(q) > 0 && q->pop_waiters > 0;
+	if (wake)
+		q->signalled++;	/* counted, as park_kick's wake is */
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_empty);

@@ -223,7 +223,7 @@ park_wake_counted(struct park *p, int n)
 	long	 woken = park_wake(p, n);
 
 	if (woken > 0)
-		atomic_fetch_add_explicit(&p->woken, (int32_t)woken,
+		atomic_fetch_add_explicit(&p->woken, (uint32_t)woken,
 		    memory_order_relaxed);
 }
 
@@ -232,12 +232,8 @@ park_notify_token(struct park *p, int n)
 {
 	if (park_fenced_load(&p->waiters) == 0)
 		return;
-	/* after the fence above: the notifier's half of the token's pattern */
-#ifdef PARK_TSAN
-	if (atomic_fetch_add_explicit(&p->woken, 0, memory_order_seq_cst) > 0)
-#else
-	if (atomic_load_explicit(&p->woken, memory_order_relaxed) > 0)
-#endif
+	/* the notifier's half of the token's pattern (woken may be negative) */
+	if ((int32_t)park_fenced_load(&p->woken) > 0)
 		return;
 	park_wake_counted(p, n);
 }

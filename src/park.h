@@ -22,7 +22,7 @@ struct park {
 	_Atomic uint32_t	seq;		/* bumped by every notify that sees waiters */
 	_Atomic uint32_t	waiters;	/* threads between prepare and wait/cancel */
 	_Atomic uint32_t	sleepers;	/* threads in FUTEX_WAIT not yet woken */
-	_Atomic int32_t		woken;		/* the token: see park_notify_token */
+	_Atomic uint32_t	woken;		/* the token (park_notify_token); read as int32_t */
 };
 
 void park_init(struct park *p);

@@ -71,6 +71,13 @@ wait_for(bool (*cond)(void *), void *arg)
 	return cond(arg);
 }
 
+/* The token's count, which may be briefly negative. */
+static int
+woken_of(struct park *p)
+{
+	return (int32_t)atomic_load(&p->woken);
+}
+
 /*
  * The eventcount alone: waiters take tokens from `items`; one woken by a
  * notify waits while `hold` is set before it takes one and calls park_woke,
@@ -160,18 +167,18 @@ test_park_token(void)
 	for (i = 0; i < 3; i++)
 		park_notify_token(&t.p, 1);
 	sleep_us(50000);
-	ok(atomic_load(&t.p.sleepers) == 3 && atomic_load(&t.p.woken) == 1 &&
+	ok(atomic_load(&t.p.sleepers) == 3 && woken_of(&t.p) == 1 &&
 	    atomic_load(&t.woke) == 1,
 	    "park: three token notifies while the first woken has not looked "
 	    "wake one waiter (sleepers %u, woken %d)",
-	    atomic_load(&t.p.sleepers), atomic_load(&t.p.woken));
+	    atomic_load(&t.p.sleepers), woken_of(&t.p));
 
 	atomic_store(&t.hold, 0);
 	ok(wait_for(three_taken, &t) && wait_for(four_asleep, &t),
 	    "park: released, it and those it wakes take all three items, "
 	    "then all sleep again");
-	ok(atomic_load(&t.p.woken) == 0 && atomic_load(&t.items) == 0,
-	    "park: no token is left out (woken %d)", atomic_load(&t.p.woken));
+	ok(woken_of(&t.p) == 0 && atomic_load(&t.items) == 0,
+	    "park: no token is left out (woken %d)", woken_of(&t.p));
 
 	/* the backstop wakes one even while a token is out, and counts it */
 	woke0 = atomic_load(&t.woke);
@@ -181,15 +188,15 @@ test_park_token(void)
 	park_kick(&t.p);
 	sleep_us(50000);
 	ok(atomic_load(&t.p.sleepers) == 2 && atomic_load(&t.woke) == woke0 + 2 &&
-	    atomic_load(&t.p.woken) == 2,
+	    woken_of(&t.p) == 2,
 	    "park: a kick wakes a second waiter while the token is out, "
-	    "counted (woken %d)", atomic_load(&t.p.woken));
+	    "counted (woken %d)", woken_of(&t.p));
 	atomic_store(&t.hold, 0);
 	ok(wait_for(four_asleep, &t) && atomic_load(&t.taken) == 5,
 	    "park: both items taken, all asleep again");
-	ok(atomic_load(&t.p.woken) == 0,
+	ok(woken_of(&t.p) == 0,
 	    "park: the count is back to 0, not below it (%d)",
-	    atomic_load(&t.p.woken));
+	    woken_of(&t.p));
 
 	atomic_store(&t.items, -1);
 	park_notify_all(&t.p);
@@ -233,6 +240,14 @@ ring_three_taken(void *arg)
 	return atomic_load(&r->taken) == 3;
 }
 
+static bool
+ring_four_taken(void *arg)
+{
+	struct ring	*r = arg;
+
+	return atomic_load(&r->taken) == 4;
+}
+
 static void
 test_lockq_token(void)
 {
@@ -263,6 +278,15 @@ test_lockq_token(void)
 
 	ok(wait_for(ring_three_taken, &r) && wait_for(ring_four_waiting, &r),
 	    "locked: it and those it wakes take all three items, then all "
+	    "wait again with no signal outstanding");
+
+	/* the backstop: an item queued without a signal, then a kick */
+	pthread_mutex_lock(&r.q->lock);
+	lockq_put(r.q, ITEM(3));
+	pthread_mutex_unlock(&r.q->lock);
+	lockq_kick(r.q);
+	ok(wait_for(ring_four_taken, &r) && wait_for(ring_four_waiting, &r),
+	    "locked: a kick hands over an item nobody signalled for; then all "
 	    "wait again with no signal outstanding");
 
 	for (i = 0; i < 4; i++)
@@ -351,7 +375,7 @@ test_stress(enum queue_kind kind)
 	    dup);
 	ok(wait_for(stress_all_parked, s), "%s: then all consumers park", k);
 	if (kind == QUEUE_LOCKFREE) {
-		left = atomic_load(&s->q->not_empty.woken);
+		left = woken_of(&s->q->not_empty);
 	} else {
 		pthread_mutex_lock(&s->q->lockq->lock);
 		left = (int)s->q->lockq->signalled;
@@ -408,7 +432,7 @@ test_backstop(void)
 	atomic_init(&b.got, 0);
 	pthread_create(&th, NULL, backstop_consumer, &b);
 	ok(wait_for(backstop_parked, &b), "backstop: a consumer parks");
-	atomic_store(&b.q->not_empty.woken, 1);	/* a token that never returns */
+	atomic_store(&b.q->not_empty.woken, 1u);	/* a token that never returns */
 	queue_push(b.q, ITEM(1));
 	sleep_us(20000);
 	ok(atomic_load(&b.got) == 0, "backstop: the push skipped the wake");
@@ -416,9 +440,9 @@ test_backstop(void)
 	    "backstop: the producer's wait times out with the item queued");
 	ok(wait_for(backstop_parked, &b) && atomic_load(&b.got) == 1,
 	    "backstop: and then the item is taken");
-	ok(atomic_load(&b.q->not_empty.woken) == 1,
+	ok(woken_of(&b.q->not_empty) == 1,
 	    "backstop: its wake is counted (only the forged token is left)");
-	atomic_store(&b.q->not_empty.woken, 0);
+	atomic_store(&b.q->not_empty.woken, 0u);
 	queue_push(b.q, STOP);
 	pthread_join(th, NULL);
 	queue_free(b.q);
