@@ -396,8 +396,12 @@ lockq_kick(struct lockq *q)
 
 	lockq_lock(q);
 	wake = lockq_count(q) > 0 && q->pop_waiters > 0;
-	if (wake)
-		q->signalled++;	/* counted, as park_kick's wake is */
+	/*
+	 * Not counted in `signalled`: while it is above zero a waiter already
+	 * woken may be the only one left to come back, and two counts for
+	 * one return would leave the token out for good.  Uncounted, the
+	 * return it brings counts off one too many, which stops at zero.
+	 */
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		pthread_cond_signal(&q->not_empty);

@@ -46,8 +46,8 @@ bool lockq_pop_spun(struct lockq *q, void **item);
 bool lockq_wait_empty(struct lockq *q, const struct timespec *deadline);
 /*
  * Signals a waiting consumer if items are queued, whatever the token says
- * (lockq.c), and counts it: the backstop of a producer whose wait for the
- * queue to empty timed out.
+ * (lockq.c): the backstop of a producer whose wait for the queue to empty
+ * timed out.
  */
 void lockq_kick(struct lockq *q);
 

@@ -41,7 +41,7 @@
 #else
 #define STRESS_ITEMS	50000
 #endif
-#define STRESS_CONSUMERS	16
+#define STRESS_CONSUMERS	16	/* at most */
 
 #define ITEM(n)		((void *)(uintptr_t)((n) + 16))
 #define STOP		((void *)(uintptr_t)1)
@@ -297,11 +297,13 @@ test_lockq_token(void)
 }
 
 /*
- * Bursts into more consumers than CPUs: every item arrives once, and the
+ * Bursts into more consumers than CPUs, with waits for the queue to empty
+ * that often time out (and so kick): every item arrives once, and the
  * token's count is back to 0 once all consumers are parked again.
  */
 struct stress {
 	struct queue	*q;
+	int		 consumers;
 	_Atomic int	 seen[STRESS_ITEMS];
 	_Atomic int	 got;
 };
@@ -330,20 +332,22 @@ stress_all_parked(void *arg)
 	bool		 yes;
 
 	if (q->kind == QUEUE_LOCKFREE)
-		return atomic_load(&q->not_empty.sleepers) == STRESS_CONSUMERS;
+		return atomic_load(&q->not_empty.sleepers) ==
+		    (uint32_t)s->consumers;
 	pthread_mutex_lock(&q->lockq->lock);
-	yes = q->lockq->pop_waiters == STRESS_CONSUMERS;
+	yes = q->lockq->pop_waiters == (unsigned int)s->consumers;
 	pthread_mutex_unlock(&q->lockq->lock);
 	return yes;
 }
 
 static void
-test_stress(enum queue_kind kind)
+test_stress(enum queue_kind kind, int consumers)
 {
 	const char	*k = kind_name[kind];
 	struct stress	*s;
 	pthread_t	 th[STRESS_CONSUMERS];
-	unsigned int	 seed = 4242u + (unsigned int)kind;
+	unsigned int	 seed = 4242u + (unsigned int)kind * 100u +
+			    (unsigned int)consumers;
 	int		 i, n, burst, dup = 0, lost = 0, left;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -352,12 +356,16 @@ test_stress(enum queue_kind kind)
 		free(s);
 		return;
 	}
-	for (i = 0; i < STRESS_CONSUMERS; i++)
+	s->consumers = consumers;
+	for (i = 0; i < consumers; i++)
 		pthread_create(&th[i], NULL, stress_consumer, s);
 	for (n = 0; n < STRESS_ITEMS; ) {
 		burst = 1 + (int)(rand_r(&seed) % 64);
 		for (i = 0; i < burst && n < STRESS_ITEMS; i++)
 			queue_push(s->q, ITEM(n++));
+		/* as the reactor waits, often timing out: the backstop's kicks */
+		if (rand_r(&seed) % 2 == 0)
+			queue_wait_empty(s->q, (long)(rand_r(&seed) % 20000));
 		if (rand_r(&seed) % 4 == 0)
 			sleep_us(rand_r(&seed) % 200);
 	}
@@ -371,9 +379,9 @@ test_stress(enum queue_kind kind)
 	}
 	ok(lost == 0 && dup == 0,
 	    "%s: %d bursts' items into %d consumers, each taken once "
-	    "(lost %d, twice %d)", k, STRESS_ITEMS, STRESS_CONSUMERS, lost,
-	    dup);
-	ok(wait_for(stress_all_parked, s), "%s: then all consumers park", k);
+	    "(lost %d, twice %d)", k, STRESS_ITEMS, consumers, lost, dup);
+	ok(wait_for(stress_all_parked, s), "%s: then all %d consumers park",
+	    k, consumers);
 	if (kind == QUEUE_LOCKFREE) {
 		left = woken_of(&s->q->not_empty);
 	} else {
@@ -383,9 +391,9 @@ test_stress(enum queue_kind kind)
 	}
 	ok(left == 0, "%s: with no token left out (%d)", k, left);
 
-	for (i = 0; i < STRESS_CONSUMERS; i++)
+	for (i = 0; i < consumers; i++)
 		queue_push(s->q, STOP);
-	for (i = 0; i < STRESS_CONSUMERS; i++)
+	for (i = 0; i < consumers; i++)
 		pthread_join(th[i], NULL);
 	queue_free(s->q);
 	free(s);
@@ -453,8 +461,11 @@ main(void)
 {
 	test_park_token();
 	test_lockq_token();
-	test_stress(QUEUE_LOCKFREE);
-	test_stress(QUEUE_LOCKED);
+	test_stress(QUEUE_LOCKFREE, STRESS_CONSUMERS);
+	test_stress(QUEUE_LOCKED, STRESS_CONSUMERS);
+	test_stress(QUEUE_LOCKFREE, 2);
+	test_stress(QUEUE_LOCKED, 2);
+	test_stress(QUEUE_LOCKED, 1);
 	test_backstop();
 	return done_testing();
 }
