@@ -157,11 +157,12 @@ queue_set_spin(struct queue *q, unsigned us, unsigned max)
  * That one, once it has popped, wakes the next if items are left
  * (queue_park_pop), so a burst of pushes wakes consumers one at a time,
  * each only if the ones awake leave items over.  A wake per push woke every
- * parked worker for a few items each: lockfree, static page, wrk -t2 -c64
- * on the shared 2-CPU VM, 8 workers, 70.6k req/s at 22.7 us of server CPU
- * and 1.0 voluntary switches per request; with the token, 151k, 6.3 us
- * and 0.11 (64 workers: 73.6k -> 155k; 2 workers 164k -> 170k; 3
- * interleaved rounds).
+ * parked worker for a few items each: static page, wrk -t2 -c64 on the
+ * shared 2-CPU VM, 5 interleaved rounds, lockfree with 8 workers 74.1k
+ * req/s at 21.4 us of server CPU and 0.97 voluntary switches per request;
+ * with the token 161k, 5.9 us and 0.11 (64 workers 77.1k -> 172k; locked,
+ * lockq.c's token, 8 workers 76.9k -> 163k; 2 workers within the spread).
+ * docs/BENCHMARKS.md, "Waking one worker at a time".
  */
 static void
 queue_notify_item(struct queue *q)
