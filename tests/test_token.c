@@ -27,6 +27,7 @@
 #include "queue.c"
 
 #include "tap.h"
+#include "testwait.h"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define SANITIZED	1
@@ -48,27 +49,11 @@
 
 static const char *kind_name[] = { "lockfree", "locked" };
 
-static void
-sleep_us(long us)
-{
-	struct timespec	 ts = { us / 1000000, (us % 1000000) * 1000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Polls COND for up to 5 s; whether it became true. */
 static bool
 wait_for(bool (*cond)(void *), void *arg)
 {
-	int	 i;
-
-	for (i = 0; i < 5000; i++) {
-		if (cond(arg))
-			return true;
-		sleep_us(1000);
-	}
-	return cond(arg);
+	return wait_for_ms(cond, arg, 5000);
 }
 
 /* The token's count, which may be briefly negative. */
