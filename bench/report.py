@@ -2,8 +2,8 @@
 """
 report.py - plots and report for the benchmark suite (bench/lfbench.py).
 
-Reads median.csv, machine.json and, when present, queue_bench.csv from a
-results directory; draws the plots with gnuplot (PNG and SVG, under
+Reads median.csv, machine.json and, when present, raw.csv (the rounds of
+the targets, paired) and queue_bench.csv from a results directory; draws the plots with gnuplot (PNG and SVG, under
 RESULTS/img) and writes RESULTS/report.md: the performance targets with
 met/missed, the original study's four claims with the numbers behind each
 and a verdict reached by the fixed rules written next to it, and the
@@ -40,8 +40,9 @@ PLOTS = ['workers_speedup', 'queue_capacity', 'requests', 'vs_nginx',
 
 
 class Data:
-	def __init__(self, rows):
+	def __init__(self, rows, raw=None):
 		self.rows = rows
+		self.raw = raw or []	# raw.csv: one row per run, in run order
 
 	def sel(self, **kw):
 		return [r for r in self.rows
@@ -297,19 +298,56 @@ def best_peer(d, experiment, tool, key='requests_per_s', low=False):
 
 
 def cpu_us(r):
-	"""Server CPU µs per request of a median row, or None."""
+	"""Server CPU µs per request of a row (a median or one run), or None."""
 	if r is None or r['server_cpu_s'] == '' or not float(r['completed']):
 		return None
 	return float(r['server_cpu_s']) * 1e6 / float(r['completed'])
 
 
+def round_ratios(d, experiment, tool, a, b, value):
+	"""Per-round ratios VALUE(A's run) / VALUE(B's run) of an interleaved
+	experiment: the k-th run of A against the k-th run of B, which ran in
+	the same round (lfbench visits every server once per round, and raw.csv
+	keeps the order of the runs).  None without raw rows, with unequal
+	counts of runs, or with fewer than two rounds."""
+	def runs(s):
+		return [value(r) for r in d.raw if r['experiment'] == experiment
+		    and r['tool'] == tool and (r['mode'] or r['server']) == s]
+	ra, rb = runs(a), runs(b)
+	if len(ra) != len(rb) or len(ra) < 2 or None in ra or None in rb or \
+	    0 in rb:
+		return None
+	return [x / y for x, y in zip(ra, rb)]
+
+
+def rounds_note(rs, goal, higher=True):
+	"""The spread of per-round ratios RS, and whether GOAL lies inside it
+	(then one more round could turn the verdict)."""
+	if not rs:
+		return '', False
+	lo, hi = min(rs), max(rs)
+	inside = lo < goal <= hi if higher else lo <= goal < hi
+	return '; the %d rounds, paired: %s-%sx' % (len(rs), fmt(lo),
+	    fmt(hi)), inside
+
+
+def req_rate(r):
+	return float(r['requests_per_s']) if r['requests_per_s'] != '' else None
+
+
 def targets(d, ncpu):
-	"""Rows of the performance targets table."""
+	"""Rows of the performance targets table.  A ratio of two servers'
+	medians over interleaved rounds also shows the spread of its rounds'
+	own ratios; where the goal lies inside that spread the verdict says so,
+	since the same code can then read met in one run and missed in the
+	next."""
 	rows = []
 
-	def add(name, goal, shown, ok):
-		rows.append([name, goal, shown, 'n/a' if ok is None else
-		    ('met' if ok else '**missed**')])
+	def add(name, goal, shown, ok, spread=False):
+		verdict = 'n/a' if ok is None else ('met' if ok else '**missed**')
+		if ok is not None and spread:
+			verdict += ', within the spread'
+		rows.append([name, goal, shown, verdict])
 
 	for tool in ('wrk', 'ab'):
 		# a client this run did not use (--tools) has no row to show
@@ -325,15 +363,19 @@ def targets(d, ncpu):
 		    experiment='static', tool=tool))
 		best = max(lf, key=lf.get) if lf else None
 		r = ratio(lf.get(best), ng)
+		note, inside = rounds_note(round_ratios(d, 'static', tool, best,
+		    peer, req_rate), 1.0)
 		add(label + ': best lfserver mode / best peer', '>= 1.0x',
-		    '%sx (%s %s vs %s %s req/s)' % (fmt(r), best,
-		    rps(lf.get(best)), peer, rps(ng)), None if r is None else
-		    r >= 1.0)
+		    '%sx (%s %s vs %s %s req/s%s)' % (fmt(r), best,
+		    rps(lf.get(best)), peer, rps(ng), note), None if r is None else
+		    r >= 1.0, inside)
 		goal = 0.9 if tool == 'wrk' else 1.0
 		r = ratio(lf.get('lockfree'), ng)
+		note, inside = rounds_note(round_ratios(d, 'static', tool,
+		    'lockfree', peer, req_rate), goal)
 		add(label + ': lockfree / best peer', '>= %.1fx' % goal,
-		    '%sx (%s vs %s %s req/s)' % (fmt(r), rps(lf.get('lockfree')),
-		    peer, rps(ng)), None if r is None else r >= goal)
+		    '%sx (%s vs %s %s req/s%s)' % (fmt(r), rps(lf.get('lockfree')),
+		    peer, rps(ng), note), None if r is None else r >= goal, inside)
 	# CPU cost per request with the server alone on one CPU
 	costs = {s: cpu_us(d.one(experiment='onecpu', mode=s, tool='wrk'))
 	    for s in SERVERS}
@@ -344,10 +386,12 @@ def targets(d, ncpu):
 			if costs.get(m) is None:
 				continue
 			r = ratio(costs[m], peers[bp])
+			note, inside = rounds_note(round_ratios(d, 'onecpu', 'wrk', m,
+			    bp, cpu_us), 1.15, higher=False)
 			add('static page, server pinned to 1 CPU (wrk -t1 -c64 on the '
 			    'other): %s CPU us/request / best peer' % m, '<= 1.15x',
-			    '%sx (%.1f vs %s %.1f us)' % (fmt(r), costs[m], bp,
-			    peers[bp]), r <= 1.15)
+			    '%sx (%.1f vs %s %.1f us%s)' % (fmt(r), costs[m], bp,
+			    peers[bp], note), r <= 1.15, inside)
 	# more reactors must take each reactor's cost per new connection down
 	# (its capacity is 1e6 / that); the sum over the reactors is shown too.
 	# Each value is the median of the interleaved rounds (median.csv).
@@ -857,7 +901,12 @@ def make_report(outdir, srcdir=None):
 	for r in rows:
 		if r['experiment'] == 'workers' and r['tool'] == 'wrk':
 			r['experiment'] = 'workers_wrk'
-	d = Data(rows)
+	try:
+		with open(os.path.join(outdir, 'raw.csv')) as f:
+			raw = list(csv.DictReader(f))
+	except OSError:
+		raw = []
+	d = Data(rows, raw)
 	try:
 		with open(os.path.join(outdir, 'machine.json')) as f:
 			mach = json.load(f)

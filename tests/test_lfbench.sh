@@ -3,7 +3,8 @@
 # last row, the sum, is not a system call of its own) and its per-thread CPU
 # accounting from a made-up /proc: ns from schedstat where it exists, the
 # 10 ms ticks of stat where it does not, exited threads from the process;
-# and report.py's target rows of a run that used wrk alone.
+# and report.py's target rows of a run that used wrk alone, and the rounds
+# of a target paired in run order.
 
 srcdir=${srcdir:-.}
 
@@ -152,6 +153,32 @@ ok(any(x.startswith('static page, wrk -t2 -c64 -d5s: lockfree') for x in names)
    and not any('?' in x or 'ab ' in x for x in names)
    and not any('None' in r[2] for r in rows),
    'a run without ab has no ab target rows: %r' % names)
+# the rounds of a target, paired in run order: lockfree's k-th run against
+# lighttpd's k-th run; a goal inside their spread is said so
+def raw_row(mode, rps_, cpu='1.0'):
+	r = static_row(mode, 'wrk', rps_)
+	r.update(server='lfserver' if mode in report.MODES else mode,
+	    mode=mode if mode in report.MODES else '', server_cpu_s=cpu)
+	return r
+raw = []
+for lt, lf in ((200000, 196000), (180000, 183600), (190000, 190000)):
+	raw += [raw_row('lighttpd', str(lt)), raw_row('lockfree', str(lf))]
+d = report.Data([static_row('lighttpd', 'wrk', '190000'),
+    static_row('lockfree', 'wrk', '190000')], raw)
+rs = report.round_ratios(d, 'static', 'wrk', 'lockfree', 'lighttpd',
+    report.req_rate)
+ok(rs is not None and [round(x, 3) for x in rs] == [0.98, 1.02, 1.0],
+   'per-round ratios in run order: %r' % rs)
+rows = report.targets(d, 2)
+best = [r for r in rows if 'best lfserver mode' in r[0]]
+ok(best and best[0][3] == 'met, within the spread' and
+   '0.98-1.02x' in best[0][2], 'the goal inside the rounds\' spread: %r'
+   % best)
+lf = [r for r in rows if ': lockfree / best peer' in r[0]]
+ok(lf and lf[0][3] == 'met', '0.9x below every round: plain met: %r' % lf)
+d.raw = raw[:-1]
+ok(report.round_ratios(d, 'static', 'wrk', 'lockfree', 'lighttpd',
+   report.req_rate) is None, 'a round without its pair: no ratios')
 print('1..%d' % n)
 sys.exit(1 if ok.failed else 0)
 PY
