@@ -15,7 +15,6 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -26,14 +25,7 @@
 
 #include "queue.h"
 #include "tap.h"
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define SANITIZED	1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define SANITIZED	1
-#endif
-#endif
+#include "testwait.h"
 
 /*
  * Items per configuration.  The locked queue sleeps and wakes a thread on
@@ -56,15 +48,6 @@ static const size_t default_items[] = { 200000, 30000 };
 #define MAXP		8
 
 static const char *kind_name[] = { "lockfree", "locked" };
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
 
 static double
 now(void)
@@ -148,7 +131,7 @@ test_waits(enum queue_kind kind)
 	atomic_init(&w.done, 0);
 	queue_push(w.q, ENCODE(0, 1));
 	pthread_create(&t, NULL, waitpush_run, &w);
-	sleep_ms(100);
+	sleep_us(100000);
 	ok(atomic_load(&w.done) == 0, "%s: push into a full queue waits", k);
 	ok(queue_pop(w.q) == ENCODE(0, 1), "%s: pop makes room", k);
 	pthread_join(t, NULL);
@@ -157,7 +140,7 @@ test_waits(enum queue_kind kind)
 
 	atomic_store(&w.done, 0);
 	pthread_create(&t, NULL, waitpop_run, &w);
-	sleep_ms(100);
+	sleep_us(100000);
 	ok(atomic_load(&w.done) == 0, "%s: pop from an empty queue waits", k);
 	ok(!queue_push(w.q, ENCODE(0, 3)), "%s: push with room, no wait", k);
 	pthread_join(t, NULL);
@@ -179,9 +162,9 @@ drain_later(void *arg)
 	struct drain	*d = arg;
 	void		*item;
 
-	sleep_ms(d->delay_ms);
+	sleep_us(1000L * d->delay_ms);
 	while (queue_try_pop(d->q, &item))
-		sleep_ms(5);
+		sleep_us(5000);
 	return NULL;
 }
 

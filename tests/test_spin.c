@@ -29,14 +29,6 @@
 #include "tap.h"
 #include "testwait.h"
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define SANITIZED	1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define SANITIZED	1
-#endif
-#endif
-
 #ifdef SANITIZED
 #define STRESS_ITEMS	4000
 #else

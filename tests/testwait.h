@@ -1,6 +1,8 @@
 /*
  * testwait.h - waiting in the threaded unit tests: a sleep that survives
- * signals, and polling a condition for a bounded time.
+ * signals, polling a condition for a bounded time, and SANITIZED, defined
+ * under ThreadSanitizer or AddressSanitizer, for the tests that run fewer
+ * items there (each operation is several times slower).
  */
 #ifndef LF_TESTWAIT_H
 #define LF_TESTWAIT_H
@@ -8,6 +10,15 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <time.h>
+
+/* GCC says __SANITIZE_*__; clang answers __has_feature. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define SANITIZED	1
+#endif
+#endif
 
 static inline void
 sleep_us(long us)
