@@ -3,15 +3,15 @@
 report.py - plots and report for the benchmark suite (bench/lfbench.py).
 
 Reads median.csv, machine.json and, when present, raw.csv (the rounds of
-the targets, paired) and queue_bench.csv from a results directory; draws the plots with gnuplot (PNG and SVG, under
-RESULTS/img) and writes RESULTS/report.md: the performance targets with
-met/missed, the original study's four claims with the numbers behind each
-and a verdict reached by the fixed rules written next to it, and the
-tables behind every plot.  With SRCDIR it also copies the plots to
-SRCDIR/docs/img and replaces the generated part of SRCDIR/docs/BENCHMARKS.md
-(between the BEGIN/END GENERATED markers), so the document always shows one
-complete run.  Run alone: bench/run.sh --report-only [--out DIR]
-[--update-docs SRCDIR].
+the targets, paired) and queue_bench.csv from a results directory; draws
+the plots with gnuplot (PNG and SVG, under RESULTS/img) and writes
+RESULTS/report.md: the performance targets with met/missed, the original
+study's four claims with the numbers behind each and a verdict reached by
+the fixed rules written next to it, and the tables behind every plot.
+With SRCDIR it also copies the plots to SRCDIR/docs/img and replaces the
+generated part of SRCDIR/docs/BENCHMARKS.md (between the BEGIN/END
+GENERATED markers), so the document always shows one complete run.  Run
+alone: bench/run.sh --report-only [--out DIR] [--update-docs SRCDIR].
 """
 
 import csv
