@@ -23,6 +23,7 @@ gnuplot-nox).
 import argparse
 import csv
 import datetime
+import io
 import json
 import os
 import platform
@@ -257,6 +258,16 @@ def machine_facts():
 		'cores': len(os.sched_getaffinity(0)),
 		'kernel': platform.release(),
 	}
+
+
+def meltdown_mitigation():
+	"""What the kernel says of Meltdown: 'Mitigation: PTI' means every
+	system call and interrupt switches page tables, which makes them dear."""
+	try:
+		with open('/sys/devices/system/cpu/vulnerabilities/meltdown') as f:
+			return f.read().strip()
+	except OSError:
+		return '?'
 
 
 def loadavg():
@@ -1446,6 +1457,30 @@ def cpu_sets(pin):
 	    ','.join(map(str, srv)), ','.join(map(str, cli)))
 
 
+def run_machcost(path, cpu_prefix, timeout=60):
+	"""bench/machcost: what a system call and a thread hand-off cost on
+	the server's CPUs, as {measure: [median, min, max]} in ns; {} when it
+	is not built."""
+	if not path or not os.access(path, os.X_OK):
+		log('machcost: %s not built, skipped' % (path or '(none)'))
+		return {}
+	try:
+		p = subprocess.run(cpu_prefix + [path], capture_output=True,
+		    text=True, timeout=timeout)
+	except subprocess.TimeoutExpired:
+		raise BenchError('%s ran past %d s' % (path, timeout))
+	if p.returncode != 0:
+		raise BenchError('%s exited with status %d:\n%s' % (path,
+		    p.returncode, p.stderr[-2000:]))
+	costs = {}
+	for row in csv.DictReader(io.StringIO(p.stdout)):
+		costs[row['measure']] = [float(row['ns']), float(row['ns_min']),
+		    float(row['ns_max'])]
+	log('machcost: %s' % ', '.join('%s %.0f ns' % (k, v[0])
+	    for k, v in costs.items()))
+	return costs
+
+
 def run_queue_bench(path, outdir, timeout):
 	"""bench/queue_bench (the queue microbenchmark) prints CSV; keep it."""
 	if not path or not os.access(path, os.X_OK):
@@ -1522,6 +1557,9 @@ def main():
 	ap.add_argument('--queue-bench', default=None,
 	    help='queue microbenchmark binary (default: bench/queue_bench '
 	    'next to the server\'s build, if built)')
+	ap.add_argument('--machcost', default=None,
+	    help='the machine-cost probe (default: bench/machcost next to the '
+	    'server\'s build, if built)')
 	ap.add_argument('--run-timeout', type=int, default=600)
 	ap.add_argument('--dry-run', action='store_true',
 	    help='print the plan, the commands and an estimate; start nothing')
@@ -1543,6 +1581,9 @@ def main():
 	if args.queue_bench is None:
 		args.queue_bench = os.path.join(os.path.dirname(
 		    os.path.dirname(args.server)), 'bench', 'queue_bench')
+	if args.machcost is None:
+		args.machcost = os.path.join(os.path.dirname(
+		    os.path.dirname(args.server)), 'bench', 'machcost')
 	args.reactor_counts = [int(x) for x in args.reactor_counts.split(',')
 	    if x]
 	if args.yardstick:
@@ -1630,6 +1671,8 @@ def main():
 	ctx = {'tmpdir': tmpdir, 'docroot': docroot, 'facts': facts,
 	    'server_prefix': server_prefix, 'client_prefix': client_prefix,
 	    'pinned': pinned, 'live': None}
+	# before any server, on the server's CPUs, while the machine is quiet
+	costs = run_machcost(args.machcost, server_prefix)
 	with open(os.path.join(args.out, 'machine.json'), 'w') as f:
 		json.dump(dict(facts, pinned=pinned, server_cpus=ncpu,
 		    profile=args.profile, started=datetime.datetime.now().isoformat(
@@ -1640,7 +1683,8 @@ def main():
 		    lighttpd=tool_version(['lighttpd', '-v']),
 		    lfserver=('' if args.no_lfserver else
 		    tool_version([args.server, '-V'])),
-		    loadavg_start=loadavg()), f, indent=1)
+		    loadavg_start=loadavg(), meltdown=meltdown_mitigation(),
+		    machcost=costs), f, indent=1)
 
 	raw = []
 	rawpath = os.path.join(args.out, 'raw.csv')

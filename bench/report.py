@@ -876,6 +876,37 @@ def projection_section(d, cores_here, pinned):
 	return '\n\n'.join(parts)
 
 
+MACHCOST = [
+	('syscall', 'a system call (getppid), bench/machcost'),
+	('handoff_1cpu', 'a futex hand-off between two threads on one CPU'),
+	('handoff_2cpu', 'a futex hand-off between two threads on two CPUs'),
+]
+
+
+def machine_cost_rows(mach):
+	"""The machine table's rows for what bench/machcost measured (median
+	of 5, and the range) and the kernel's Meltdown mitigation: what
+	decides whether fewer system calls or fewer hand-offs win here.
+	Rows only for what machine.json has (earlier runs have neither)."""
+	rows = []
+	if mach.get('meltdown'):
+		rows.append(['Meltdown mitigation (PTI makes system calls dear)',
+		    mach['meltdown']])
+	costs = mach.get('machcost') or {}
+	for key, what in MACHCOST:
+		if key in costs:
+			med, lo, hi = costs[key]
+			rows.append([what, '%s us (%s-%s)' % (fmt_us(med),
+			    fmt_us(lo), fmt_us(hi))])
+	return rows
+
+
+def fmt_us(ns):
+	"""NS nanoseconds in microseconds, two significant digits below 10."""
+	us = ns / 1000.0
+	return '%.2f' % us if us < 10 else '%.1f' % us
+
+
 def queue_bench_section(outdir):
 	path = os.path.join(outdir, 'queue_bench.csv')
 	if not os.path.exists(path):
@@ -933,6 +964,7 @@ def make_report(outdir, srcdir=None):
 
 	profile = mach.get('profile', '?')
 	reps = sorted({r['repeats'] for r in d.rows})
+	costs = machine_cost_rows(mach)
 	lines = [BEGIN, '',
 	    '### Run: %s profile, %s' % (profile, mach.get('started', '?')), '',
 	    md_table(['machine', ''], [
@@ -945,7 +977,7 @@ def make_report(outdir, srcdir=None):
 	    ['nginx', mach.get('nginx', '?')],
 	    ['lighttpd', mach.get('lighttpd', '?')],
 	    ['ab', mach.get('ab', '?')],
-	    ['wrk', mach.get('wrk', '?')],
+	    ['wrk', mach.get('wrk', '?')]] + costs + [
 	    ['runs per point (median kept)', ', '.join(reps)],
 	    ['1-minute load average at start / end', '%s / %s' % (
 	    mach.get('loadavg_start', '?'), mach.get('loadavg_end', '?'))],

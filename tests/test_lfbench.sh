@@ -4,7 +4,8 @@
 # accounting from a made-up /proc: ns from schedstat where it exists, the
 # 10 ms ticks of stat where it does not, exited threads from the process;
 # and report.py's target rows of a run that used wrk alone, and the rounds
-# of a target paired in run order.
+# of a target paired in run order; the machine's costs (bench/machcost) in
+# the report's machine table.
 
 srcdir=${srcdir:-.}
 
@@ -179,6 +180,31 @@ ok(lf and lf[0][3] == 'met', '0.9x below every round: plain met: %r' % lf)
 d.raw = raw[:-1]
 ok(report.round_ratios(d, 'static', 'wrk', 'lockfree', 'lighttpd',
    report.req_rate) is None, 'a round without its pair: no ratios')
+# the machine's costs (bench/machcost) and its Meltdown mitigation: a row
+# each in the report's machine table, in microseconds; none in a run that
+# recorded neither (machine.json of earlier runs)
+rows = report.machine_cost_rows({'meltdown': 'Mitigation: PTI',
+    'machcost': {'syscall': [1015.0, 1008.0, 1022.0],
+    'handoff_2cpu': [11245.0, 9520.0, 11336.0]}})
+ok(rows == [['Meltdown mitigation (PTI makes system calls dear)',
+    'Mitigation: PTI'],
+    ['a system call (getppid), bench/machcost', '1.01 us (1.01-1.02)'],
+    ['a futex hand-off between two threads on two CPUs',
+    '11.2 us (9.52-11.3)']], 'machine costs in the machine table: %r' % rows)
+ok(report.machine_cost_rows({'cores': 2}) == [],
+   'no machine-cost rows for a run without them')
+# lfbench reads bench/machcost's CSV; a missing probe is skipped, not fatal
+with tempfile.TemporaryDirectory() as tmp:
+	probe = os.path.join(tmp, 'machcost')
+	with open(probe, 'w') as f:
+		f.write('#!/bin/sh\necho measure,ns,ns_min,ns_max\n'
+		    'echo syscall,120,110,130\n')
+	os.chmod(probe, 0o755)
+	costs = lfbench.run_machcost(probe, [])
+	ok(costs == {'syscall': [120.0, 110.0, 130.0]},
+	    'machcost CSV parsed: %r' % costs)
+	ok(lfbench.run_machcost(os.path.join(tmp, 'none'), []) == {},
+	    'machcost not built: skipped')
 print('1..%d' % n)
 sys.exit(1 if ok.failed else 0)
 PY
