@@ -1457,46 +1457,46 @@ def cpu_sets(pin):
 	    ','.join(map(str, srv)), ','.join(map(str, cli)))
 
 
-def run_machcost(path, cpu_prefix, timeout=60):
-	"""bench/machcost: what a system call and a thread hand-off cost on
-	the server's CPUs, as {measure: [median, min, max]} in ns; {} when it
-	is not built."""
+def run_probe(name, path, prefix, timeout):
+	"""Runs a helper program of the suite built next to the server (PATH,
+	under PREFIX, e.g. a taskset) and returns its standard output; None,
+	with a line in the log, when it is not built."""
 	if not path or not os.access(path, os.X_OK):
-		log('machcost: %s not built, skipped' % (path or '(none)'))
-		return {}
+		log('%s: %s not built, skipped' % (name, path or '(none)'))
+		return None
+	log('%s: running %s' % (name, path))
 	try:
-		p = subprocess.run(cpu_prefix + [path], capture_output=True,
-		    text=True, timeout=timeout)
-	except subprocess.TimeoutExpired:
-		raise BenchError('%s ran past %d s' % (path, timeout))
-	if p.returncode != 0:
-		raise BenchError('%s exited with status %d:\n%s' % (path,
-		    p.returncode, p.stderr[-2000:]))
-	costs = {}
-	for row in csv.DictReader(io.StringIO(p.stdout)):
-		costs[row['measure']] = [float(row['ns']), float(row['ns_min']),
-		    float(row['ns_max'])]
-	log('machcost: %s' % ', '.join('%s %.0f ns' % (k, v[0])
-	    for k, v in costs.items()))
-	return costs
-
-
-def run_queue_bench(path, outdir, timeout):
-	"""bench/queue_bench (the queue microbenchmark) prints CSV; keep it."""
-	if not path or not os.access(path, os.X_OK):
-		log('queue_bench: %s not built, skipped' % (path or '(none)'))
-		return
-	log('queue_bench: running %s' % path)
-	try:
-		p = subprocess.run([path], capture_output=True, text=True,
+		p = subprocess.run(prefix + [path], capture_output=True, text=True,
 		    timeout=timeout)
 	except subprocess.TimeoutExpired:
 		raise BenchError('%s ran past %d s' % (path, timeout))
 	if p.returncode != 0:
 		raise BenchError('%s exited with status %d:\n%s' % (path,
 		    p.returncode, p.stderr[-2000:]))
-	with open(os.path.join(outdir, 'queue_bench.csv'), 'w') as f:
-		f.write(p.stdout)
+	return p.stdout
+
+
+def run_machcost(path, cpu_prefix, timeout=60):
+	"""bench/machcost: what a system call and a thread hand-off cost on
+	the server's CPUs, as {measure: [median, min, max]} in ns; {} when it
+	is not built."""
+	out = run_probe('machcost', path, cpu_prefix, timeout)
+	costs = {}
+	for row in csv.DictReader(io.StringIO(out or '')):
+		costs[row['measure']] = [float(row['ns']), float(row['ns_min']),
+		    float(row['ns_max'])]
+	if costs:
+		log('machcost: %s' % ', '.join('%s %.0f ns' % (k, v[0])
+		    for k, v in costs.items()))
+	return costs
+
+
+def run_queue_bench(path, outdir, timeout):
+	"""bench/queue_bench (the queue microbenchmark) prints CSV; keep it."""
+	out = run_probe('queue_bench', path, [], timeout)
+	if out is not None:
+		with open(os.path.join(outdir, 'queue_bench.csv'), 'w') as f:
+			f.write(out)
 
 
 def main():

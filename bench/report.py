@@ -902,7 +902,7 @@ def machine_cost_rows(mach):
 
 
 def fmt_us(ns):
-	"""NS nanoseconds in microseconds, two significant digits below 10."""
+	"""NS nanoseconds in microseconds: two decimals below 10 us, one above."""
 	us = ns / 1000.0
 	return '%.2f' % us if us < 10 else '%.1f' % us
 
