@@ -49,12 +49,21 @@ NOTIFY_SOCKET=$LF_TMP/drain.sock WATCHDOG_USEC=600000
 export NOTIFY_SOCKET WATCHDOG_USEC
 lf_start "$ini" || lf_ok 1 "the server starts"
 unset NOTIFY_SOCKET WATCHDOG_USEC
+# the client says when its request is sent: under sanitizers on a slow
+# machine, Python's start alone can outlast a fixed sleep, and a reload
+# before the request is in a worker's hands has nothing to wait for
 python3 -c 'import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /io?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n")
-time.sleep(60)' "$LF_PORT" &
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$LF_PORT" "$LF_TMP/slow.sent" &
 slow=$!
 LF_PIDS="$LF_PIDS $slow"
+i=0
+while [ ! -e "$LF_TMP/slow.sent" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 sleep 0.5
 kill -HUP "$LF_PID"
 i=0
