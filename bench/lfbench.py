@@ -1578,12 +1578,12 @@ def main():
 	if args.server is None:
 		args.server = os.path.join(srcdir, 'src', 'lfserver')
 	args.server = os.path.abspath(args.server)
+	# the helper programs, by default, next to the server's build
+	build = os.path.dirname(os.path.dirname(args.server))
 	if args.queue_bench is None:
-		args.queue_bench = os.path.join(os.path.dirname(
-		    os.path.dirname(args.server)), 'bench', 'queue_bench')
+		args.queue_bench = os.path.join(build, 'bench', 'queue_bench')
 	if args.machcost is None:
-		args.machcost = os.path.join(os.path.dirname(
-		    os.path.dirname(args.server)), 'bench', 'machcost')
+		args.machcost = os.path.join(build, 'bench', 'machcost')
 	args.reactor_counts = [int(x) for x in args.reactor_counts.split(',')
 	    if x]
 	if args.yardstick:
