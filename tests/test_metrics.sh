@@ -51,11 +51,15 @@ done
 python3 "$LF_ITEST" writeini "$LF_TMP/m.ini" --mode locked --workers 3 \
     --no-public-stats --admin-listen "$sock" || exit 1
 kill -HUP "$LF_PID"
+# both, for at most 20 s: under TSan on a slow machine a reload can take
+# seconds, and one scrape may see the new build_info before the count
 i=0
-while [ $i -lt 50 ]; do
+while [ $i -lt 200 ]; do
 	curl -s --max-time 5 --unix-socket "$sock" http://admin/metrics \
 	    > "$LF_TMP/metrics2"
-	grep -q 'mode="locked",workers="3"' "$LF_TMP/metrics2" && break
+	grep -q '^lfserver_reloads_total{result="success"} 1$' \
+	    "$LF_TMP/metrics2" &&
+	    grep -q 'mode="locked",workers="3"' "$LF_TMP/metrics2" && break
 	sleep 0.1
 	i=$((i + 1))
 done
