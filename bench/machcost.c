@@ -19,13 +19,21 @@
  *                  crosses CPUs: an interrupt, and on a VM an exit).
  *                  A pool pays a hand-off or two per batch of requests
  *                  that a single-threaded loop does not.
+ *   compute_1cpu   CPU work: counting the primes up to 10,000 by trial
+ *                  division, as GET /cpu does, one thread alone.
+ *   compute_2cpu   the same, one thread on each of two CPUs at once (ns per
+ *                  count, the two threads' mean).  Equal to compute_1cpu
+ *                  when the two CPUs are independent; higher when they
+ *                  share a core (hyperthreads) or the host: what bounds a
+ *                  pool's /cpu speedup over sequential below 2.
  *
  * Each is timed 5 times over a fixed count; the median and the range are
  * printed as CSV, in nanoseconds per operation:
  *
  *	measure,ns,ns_min,ns_max
  *
- * handoff_2cpu is left out when the process may run on one CPU only.
+ * handoff_2cpu and compute_2cpu are left out when the process may run on
+ * one CPU only.
  *
  *   bench/machcost
  */
@@ -44,9 +52,12 @@
 #define ROUNDS		5
 #define SYSCALLS	200000
 #define PINGPONGS	20000
+#define COUNTS		300	/* of the primes up to PRIMES_N, per thread */
+#define PRIMES_N	10000
 
 static _Atomic uint32_t	 turn;
 static int		 pong_cpu;	/* the CPU pong() pins itself to */
+static volatile unsigned long sink;	/* keeps the counts from being elided */
 
 static uint64_t
 now_ns(void)
@@ -144,6 +155,74 @@ syscalls(int cpu_a, int unused)
 	return (double)(now_ns() - t0) / SYSCALLS;
 }
 
+/* The primes up to PRIMES_N, by trial division (src/handlers/cpu.c's way). */
+static unsigned long
+count_primes(void)
+{
+	unsigned long k, d, n = 0;
+
+	for (k = 2; k <= PRIMES_N; k++) {
+		if (k > 2 && k % 2 == 0)
+			continue;
+		for (d = 3; d * d <= k; d += 2)
+			if (k % d == 0)
+				break;
+		n += d * d > k;
+	}
+	return n;
+}
+
+struct counter {
+	int		 cpu;
+	pthread_barrier_t *start;	/* NULL: alone */
+	double		 ns;		/* per count; < 0: could not pin */
+};
+
+static void *
+counter_run(void *arg)
+{
+	struct counter *c = arg;
+	uint64_t t0;
+	int i, pinned = pin(c->cpu);
+
+	/* both threads start together, pinned or not, so neither waits alone */
+	if (c->start != NULL)
+		pthread_barrier_wait(c->start);
+	c->ns = -1;
+	if (pinned != 0)
+		return NULL;
+	t0 = now_ns();
+	for (i = 0; i < COUNTS; i++)
+		sink += count_primes();
+	c->ns = (double)(now_ns() - t0) / COUNTS;
+	return NULL;
+}
+
+/* ns per count of the primes, on CPU_A alone (CPU_B < 0) or on CPU_A and,
+ * in a second thread, CPU_B at once: the two threads' mean. */
+static double
+compute(int cpu_a, int cpu_b)
+{
+	pthread_barrier_t start;
+	pthread_t t;
+	struct counter a = { cpu_a, NULL, -1 }, b = { cpu_b, &start, -1 };
+
+	if (cpu_b < 0) {
+		counter_run(&a);
+		return a.ns;
+	}
+	pthread_barrier_init(&start, NULL, 2);
+	a.start = &start;
+	if (pthread_create(&t, NULL, counter_run, &b) != 0) {
+		pthread_barrier_destroy(&start);
+		return -1;
+	}
+	counter_run(&a);
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&start);
+	return a.ns < 0 || b.ns < 0 ? -1 : (a.ns + b.ns) / 2;
+}
+
 static int
 cmp(const void *a, const void *b)
 {
@@ -191,7 +270,9 @@ main(int argc, char **argv)
 	printf("measure,ns,ns_min,ns_max\n");
 	if (report("syscall", syscalls, cpus[0], cpus[0]) != 0 ||
 	    report("handoff_1cpu", pingpong, cpus[0], cpus[0]) != 0 ||
-	    (n == 2 && report("handoff_2cpu", pingpong, cpus[0], cpus[1]) != 0))
+	    (n == 2 && report("handoff_2cpu", pingpong, cpus[0], cpus[1]) != 0) ||
+	    report("compute_1cpu", compute, cpus[0], -1) != 0 ||
+	    (n == 2 && report("compute_2cpu", compute, cpus[0], cpus[1]) != 0))
 		return 1;
 	return 0;
 }

@@ -880,13 +880,16 @@ MACHCOST = [
 	('syscall', 'a system call (getppid), bench/machcost'),
 	('handoff_1cpu', 'a futex hand-off between two threads on one CPU'),
 	('handoff_2cpu', 'a futex hand-off between two threads on two CPUs'),
+	('compute_1cpu', 'CPU work as GET /cpu?n=10000 does it, one thread alone'),
+	('compute_2cpu', 'the same, one thread on each of two CPUs at once'),
 ]
 
 
 def machine_cost_rows(mach):
 	"""The machine table's rows for what bench/machcost measured (median
 	of 5, and the range) and the kernel's Meltdown mitigation: what
-	decides whether fewer system calls or fewer hand-offs win here.
+	decides whether fewer system calls or fewer hand-offs win here, and
+	how much CPU work two CPUs do at once (the bound on /cpu speedups).
 	Rows only for what machine.json has (earlier runs have neither)."""
 	rows = []
 	if mach.get('meltdown'):
@@ -898,6 +901,13 @@ def machine_cost_rows(mach):
 			med, lo, hi = costs[key]
 			rows.append([what, '%s us (%s-%s)' % (fmt_us(med),
 			    fmt_us(lo), fmt_us(hi))])
+	# what the two CPUs do together, in one CPU's work: 2 when they are
+	# independent, less when they share a core; it bounds /cpu speedups
+	if 'compute_1cpu' in costs and 'compute_2cpu' in costs and \
+	    costs['compute_2cpu'][0] > 0:
+		rows.append(['CPU work two CPUs do at once, in one CPU alone\'s',
+		    '%.2fx' % (2 * costs['compute_1cpu'][0] /
+		    costs['compute_2cpu'][0])])
 	return rows
 
 

@@ -185,12 +185,25 @@ ok(report.round_ratios(d, 'static', 'wrk', 'lockfree', 'lighttpd',
 # recorded neither (machine.json of earlier runs)
 rows = report.machine_cost_rows({'meltdown': 'Mitigation: PTI',
     'machcost': {'syscall': [1015.0, 1008.0, 1022.0],
-    'handoff_2cpu': [11245.0, 9520.0, 11336.0]}})
+    'handoff_2cpu': [11245.0, 9520.0, 11336.0],
+    'compute_1cpu': [140000.0, 138000.0, 144000.0],
+    'compute_2cpu': [175000.0, 170000.0, 180000.0]}})
 ok(rows == [['Meltdown mitigation (PTI makes system calls dear)',
     'Mitigation: PTI'],
     ['a system call (getppid), bench/machcost', '1.01 us (1.01-1.02)'],
     ['a futex hand-off between two threads on two CPUs',
-    '11.2 us (9.52-11.3)']], 'machine costs in the machine table: %r' % rows)
+    '11.2 us (9.52-11.3)'],
+    ['CPU work as GET /cpu?n=10000 does it, one thread alone',
+    '140.0 us (138.0-144.0)'],
+    ['the same, one thread on each of two CPUs at once',
+    '175.0 us (170.0-180.0)'],
+    ["CPU work two CPUs do at once, in one CPU alone's", '1.60x']],
+    'machine costs in the machine table: %r' % rows)
+# without the two-CPU count (one CPU given), no ratio
+rows = report.machine_cost_rows({'machcost':
+    {'compute_1cpu': [140000.0, 138000.0, 144000.0]}})
+ok(rows == [['CPU work as GET /cpu?n=10000 does it, one thread alone',
+    '140.0 us (138.0-144.0)']], 'one CPU: no two-CPU ratio: %r' % rows)
 ok(report.machine_cost_rows({'cores': 2}) == [],
    'no machine-cost rows for a run without them')
 # lfbench reads bench/machcost's CSV; a missing probe is skipped, not fatal
