@@ -19,8 +19,8 @@
  *                  crosses CPUs: an interrupt, and on a VM an exit).
  *                  A pool pays a hand-off or two per batch of requests
  *                  that a single-threaded loop does not.
- *   compute_1cpu   CPU work: counting the primes up to 10,000 by trial
- *                  division, as GET /cpu does, one thread alone.
+ *   compute_1cpu   CPU work: GET /cpu?n=10000's own count of the primes
+ *                  (primes_count, src/handlers/cpu.c), one thread alone.
  *   compute_2cpu   the same, one thread on each of two CPUs at once (ns per
  *                  count, the two threads' mean).  Equal to compute_1cpu
  *                  when the two CPUs are independent; higher when they
@@ -48,6 +48,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "handlers/handlers.h"	/* primes_count: GET /cpu's own work */
 
 #define ROUNDS		5
 #define SYSCALLS	200000
@@ -155,23 +157,6 @@ syscalls(int cpu_a, int unused)
 	return (double)(now_ns() - t0) / SYSCALLS;
 }
 
-/* The primes up to PRIMES_N, by trial division (src/handlers/cpu.c's way). */
-static unsigned long
-count_primes(void)
-{
-	unsigned long k, d, n = 0;
-
-	for (k = 2; k <= PRIMES_N; k++) {
-		if (k > 2 && k % 2 == 0)
-			continue;
-		for (d = 3; d * d <= k; d += 2)
-			if (k % d == 0)
-				break;
-		n += d * d > k;
-	}
-	return n;
-}
-
 struct counter {
 	int		 cpu;
 	pthread_barrier_t *start;	/* NULL: alone */
@@ -193,7 +178,7 @@ counter_run(void *arg)
 		return NULL;
 	t0 = now_ns();
 	for (i = 0; i < COUNTS; i++)
-		sink += count_primes();
+		sink += primes_count(PRIMES_N);
 	c->ns = (double)(now_ns() - t0) / COUNTS;
 	return NULL;
 }
